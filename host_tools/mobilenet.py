@@ -1,0 +1,65 @@
+"""MobileNetV1 (Howard et al. 2017, Table 1), written to read like the paper.
+
+    conv 3x3/2, 32a
+    13 x [depthwise 3x3 (stride s) -> pointwise 1x1 (filters f)]
+    average pool over the last map -> dense(classes) -> softmax
+
+Every conv has a bias and is followed by BatchNorm and ReLU, as in the
+pretrained person/no-person model, so its weights copy layer by layer.
+The input is raw RGB (or gray) pixels 0..255 as float: no scaling inside.
+"""
+import keras
+from keras import layers
+
+# (pointwise filters at alpha 1, depthwise stride) for the 13 blocks.
+V1_BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+             (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
+V1_ALPHAS = (0.25, 0.5, 0.75, 1.0)
+MIN_SIZE = 32
+
+
+def _conv_bn(x, filters, kernel, stride, name):
+    x = layers.Conv2D(filters, kernel, strides=stride, padding="same", name=name)(x)
+    x = layers.BatchNormalization(epsilon=1e-3, name=name + "_bn")(x)
+    return layers.ReLU(name=name + "_relu")(x)
+
+
+def _depthwise_separable(x, filters, stride, block):
+    x = layers.DepthwiseConv2D(3, strides=stride, padding="same", name=f"conv_dw_{block}")(x)
+    x = layers.BatchNormalization(epsilon=1e-3, name=f"conv_dw_{block}_bn")(x)
+    x = layers.ReLU(name=f"conv_dw_{block}_relu")(x)
+    return _conv_bn(x, filters, 1, 1, f"conv_pw_{block}")
+
+
+def check_v1_args(alpha, size, channels=3, classes=2):
+    if alpha not in V1_ALPHAS:
+        raise ValueError(f"alpha must be one of {', '.join(map(str, V1_ALPHAS))}; got {alpha}")
+    if size < MIN_SIZE or size % 32:
+        raise ValueError(f"size must be a multiple of 32 and at least {MIN_SIZE}; got {size}")
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3; got {channels}")
+    if classes < 2:
+        raise ValueError(f"classes must be at least 2; got {classes}")
+
+
+def mobilenet_v1(alpha=0.25, size=96, channels=3, classes=2, dropout=0.0):
+    """MobileNetV1 classifier taking (size, size, channels) pixels 0..255."""
+    check_v1_args(alpha, size, channels, classes)
+    inputs = keras.Input((size, size, channels), name="pixels")
+    x = _conv_bn(inputs, int(32 * alpha), 3, 2, "conv1")
+    for block, (filters, stride) in enumerate(V1_BLOCKS, start=1):
+        x = _depthwise_separable(x, int(filters * alpha), stride, block)
+    pool = size // 32  # the last feature map is (size/32) x (size/32)
+    x = layers.AveragePooling2D(pool, name="avg_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Dense(classes, name="logits")(x)
+    outputs = layers.Softmax(name="scores")(x)
+    return keras.Model(inputs, outputs, name=f"mobilenet_v1_{alpha}_{size}")
+
+
+def weighted_layers(model):
+    """Conv, depthwise, BatchNorm and dense layers, in graph order."""
+    kinds = (layers.Conv2D, layers.DepthwiseConv2D, layers.BatchNormalization, layers.Dense)
+    return [l for l in model.layers if isinstance(l, kinds)]
