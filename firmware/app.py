@@ -1,0 +1,89 @@
+"""The frame loop: camera -> preprocess -> tflite-micro -> top-1 -> display and console.
+
+    import board, app
+    app.main(board)          # board.py builds camera(), display(), interpreter()
+
+Each frame prints one machine-readable line on the console, e.g.
+    @result {"frame": 0, "label": "person", "index": 0, "confidence": 0.94, "scores": [113, -113], "fps": 9.8}
+The loop ends when camera.capture() returns None (end of input on the host).
+"""
+import json
+import time
+
+import blobfmt
+from postprocess import signed, top1
+from preprocess import Preprocessor
+from ui import Ui
+
+try:
+    _ticks_us = time.ticks_us
+    _ticks_diff = time.ticks_diff
+except AttributeError:  # CPython
+    def _ticks_us():
+        return time.perf_counter_ns() // 1000
+
+    def _ticks_diff(a, b):
+        return a - b
+
+DEFAULT_MODEL_PATH = "/model.blob"
+RESULT_PREFIX = "@result "
+
+
+def load_blob(path):
+    """The parsed blob, or None after printing one line that says why not."""
+    try:
+        return blobfmt.load(path)
+    except OSError as e:
+        print("app: cannot read model blob %s: %s" % (path, e))
+    except blobfmt.BlobError as e:
+        print("app: bad model blob %s: %s" % (path, e))
+    except MemoryError:
+        print("app: not enough memory to load model blob %s" % path)
+    return None
+
+
+def report(n, blob, index, confidence, outbuf, fps_x10):
+    line = json.dumps({
+        "frame": n,
+        "label": blob.labels[index],
+        "index": index,
+        "confidence": confidence,
+        "scores": signed(outbuf),
+    })
+    # fps appended as "12.3": MicroPython would print fps_x10 / 10 as 12.30000000000001
+    print("%s%s, \"fps\": %d.%d}" % (RESULT_PREFIX, line[:-1], fps_x10 // 10, fps_x10 % 10))
+
+
+def main(board, blob_path=None):
+    """Classify camera frames until the camera runs out; returns the frame count."""
+    path = blob_path or getattr(board, "MODEL_PATH", None) or DEFAULT_MODEL_PATH
+    blob = load_blob(path)
+    if blob is None:
+        return 0
+    camera = board.camera()
+    display = board.display()
+    interp = board.interpreter(blob.model, blob.arena_size, blob.input_size(), len(blob.labels))
+    pre = Preprocessor(blob, camera.width, camera.height, camera.format)
+    ui = Ui(display, blob.labels, camera) if display is not None else None
+    # Buffers made once; the loop below only reuses them.
+    inbuf = bytearray(blob.input_size())
+    outbuf = bytearray(len(blob.labels))
+    n = 0
+    last = _ticks_us()
+    while True:
+        frame = camera.capture()
+        if frame is None:
+            break
+        pre.run(frame, inbuf)
+        interp.invoke(inbuf, outbuf)
+        index, confidence = top1(outbuf, blob)
+        # fps over the whole loop period, in tenths, rounded; ticks wrap, so ticks_diff
+        now = _ticks_us()
+        dt = _ticks_diff(now, last)
+        last = now
+        fps_x10 = (20000000 // (dt if dt > 0 else 1) + 1) // 2
+        if ui is not None:
+            ui.draw(index, confidence, fps_x10, frame)
+        report(n, blob, index, confidence, outbuf, fps_x10)
+        n += 1
+    return n
