@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup model classify demo emulate train evaluate inspect flash monitor test bench clean
+.PHONY: help setup model classify demo emulate train evaluate inspect profile flash monitor test bench clean
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -17,6 +17,10 @@ help:
 	@echo "make demo                       classify scikit-image's sample photos"
 	@echo "make emulate IMAGES=\"...\"       run the device app on the host emulator board (LCD frames in $(FRAMES)/)"
 	@echo "make inspect [MODEL=...]        header, labels, sizes and tensor-arena bytes of a blob"
+	@echo "make train DATA=photos/ [OUT=out] train on your photos (one folder per class): OUT/model.blob, OUT/report.html"
+	@echo "make evaluate MODEL=out/model.blob DATA=photos/   accuracy, per-class figures, confusion matrix"
+	@echo "make profile [MODEL=] [BOARD=]  arena, MACs, ops and which boards the model fits (BOARD: just that one)"
+	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
 	@echo "make test                       the test suite"
 
 setup: .venv/.installed model
@@ -42,6 +46,30 @@ emulate:
 
 inspect:
 	$(TOOLS) inspect $(MODEL)
+
+# make train DATA=photos/ [OUT=out] [ARGS="--epochs 60 --force"]
+train:
+	@test -n "$(DATA)" || { echo "make train: set DATA=folder (one subfolder of photos per class)" >&2; exit 2; }
+	$(TOOLS) train "$(DATA)" --out "$(OUT)" $(ARGS)
+
+# make evaluate MODEL=out/model.blob DATA=photos/
+evaluate:
+	@test -n "$(DATA)" || { echo "make evaluate: set DATA=folder (one subfolder of photos per label)" >&2; exit 2; }
+	$(TOOLS) evaluate --model "$(MODEL)" "$(DATA)"
+
+profile:
+	$(TOOLS) inspect $(MODEL) $(if $(BOARD),--board $(BOARD))
+
+bench:
+	@status=0; for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || status=1; done; exit $$status
+
+# make flash BOARD=esp32s3_eye [PORT=/dev/ttyACM0] [MODEL=out/model.blob]
+flash:
+	$(TOOLS) flash --board "$(BOARD)" $(if $(PORT),--port "$(PORT)") --model "$(MODEL)"
+
+# make monitor PORT=/dev/ttyACM0
+monitor:
+	$(TOOLS) monitor --port "$(PORT)"
 
 test:
 	$(PY) -m pytest -q tests

@@ -25,7 +25,7 @@ def do_classify(args):
     from .classify import run
     if not args.images:
         raise UserError("no images given: pass one or more image files")
-    return run(args.model or DEFAULT_BLOB, args.images, args.json, args.engine)
+    return run(args.model or DEFAULT_BLOB, args.images, args.json, args.engine, workers=args.workers)
 
 
 def do_demo(args):
@@ -34,9 +34,32 @@ def do_demo(args):
     return run(args.model or DEFAULT_BLOB, demo_paths(), args.json, args.engine, prog="demo")
 
 
+def do_train(args):
+    from .train import run
+    return run(args)
+
+
+def do_evaluate(args):
+    from .evaluate import run
+    return run(args)
+
+
 def do_emulate(args):
+    if getattr(args, "board", "host") not in (None, "host"):
+        from .board_emulation import main as board_main  # a real board's module, on fakes of its drivers
+        return board_main(args)
     from .emulate import main
     return main(args)
+
+
+def do_flash(args):
+    from .flash import flash
+    return flash(args.board, args.port, args.model)
+
+
+def do_monitor(args):
+    from .monitor import monitor
+    return monitor(args.port, args.json, args.count)
 
 
 def do_pack(args):
@@ -62,10 +85,30 @@ def do_unpack(args):
 
 
 def do_inspect(args):
-    from .inspect_blob import inspect_blob, format_report
-    info = inspect_blob(args.blob)
+    from .inspect_blob import format_report
+    from .profile import profile, fit_message
+    boards = None
+    if args.board:
+        from .boards import load_board
+        boards = [load_board(args.board)]
+    info = profile(args.blob, boards)
     print(json.dumps(info, indent=2) if args.json else format_report(info))
+    if args.board:
+        row = info["boards"][0]
+        if not args.json:
+            print(fit_message(row))
+        return 0 if row["fits"] else 1
     return 0
+
+
+def _positive_int(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
+    return n
 
 
 def _model_arg(p):
@@ -85,6 +128,8 @@ def build_parser():
     _model_arg(p)
     _engine_arg(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="processes decoding and classifying images (default: all CPUs)")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_classify)
 
@@ -97,9 +142,62 @@ def build_parser():
     p = sub.add_parser("emulate", help="run firmware/main.py on the host emulator board")
     _model_arg(p)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--frames-dir", metavar="DIR", help="write what the 240x240 LCD shows as PNGs here")
+    p.add_argument("--frames-dir", metavar="DIR", help="write what the board's LCD shows as PNGs here")
+    p.add_argument("--board", default="host", metavar="NAME",
+                   help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
+                        "(default: host, the emulator board)")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_emulate)
+
+    p = sub.add_parser("train", help="train a model on your photos (one folder per class)",
+                       description="Fine-tune MobileNet on DATA_DIR (one folder per class, or train/ and "
+                                   "validation/ folders of class folders) and write OUT_DIR with model.blob, "
+                                   "model.keras, labels.txt, report.html and report.json. See docs/training.md.")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--out", required=True, metavar="OUT_DIR", help="output folder (must not exist, or --force)")
+    p.add_argument("--arch", default="mobilenet_v1", choices=("mobilenet_v1", "mobilenet_v2"),
+                   help="network (default: mobilenet_v1)")
+    p.add_argument("--alpha", type=float, help="width: v1 0.25, 0.5, 0.75, 1; v2 0.35, 0.5, 0.75, 1, 1.3, 1.4 "
+                                               "(default: 0.25 for v1, 0.35 for v2)")
+    p.add_argument("--size", type=int, default=96, help="input side in pixels, a multiple of 32 from 32 to 224 "
+                                                        "(default: 96)")
+    p.add_argument("--init", choices=("vww", "imagenet", "none"),
+                   help="first weights: vww (pretrained person/no-person, v1 0.25 only, offline), imagenet "
+                        "(Keras, downloaded once), none (random) (default: vww for v1 0.25, else imagenet)")
+    p.add_argument("--epochs", type=int, default=40, help="default: 40")
+    p.add_argument("--val-split", type=float, default=0.3,
+                   help="fraction of each class held out for validation (default: 0.3; "
+                        "ignored with train/ and validation/ folders)")
+    p.add_argument("--seed", type=int, default=0, help="same seed and data, same split (default: 0)")
+    p.add_argument("--grayscale", action="store_true", help="one-channel (gray) model")
+    p.add_argument("--batch-size", type=int, default=16, help="default: 16")
+    p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (default: 0.001)")
+    p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR (as a whole, at the end)")
+    p.set_defaults(func=do_train)
+
+    p = sub.add_parser("evaluate", help="accuracy, per-class figures and confusion matrix on a labelled folder",
+                       description="Run DATA_DIR (one folder per label; with train/ and validation/ folders, "
+                                   "validation/) through the blob on a device-exact engine.")
+    p.add_argument("--model", required=True, metavar="BLOB", help="model blob, e.g. out/model.blob")
+    _engine_arg(p)
+    p.add_argument("--json", action="store_true", help="one JSON object, with every image's prediction")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.set_defaults(func=do_evaluate)
+
+    p = sub.add_parser("flash", help="compile the app and copy it, the board module and a model to a board",
+                       description="Check that the model fits, compile firmware/ and the board module with "
+                                   "mpy-cross for the board's MicroPython, copy what changed with mpremote "
+                                   "(written as NAME.tmp, checked by SHA-256, then renamed), soft-reset.")
+    p.add_argument("--board", metavar="NAME", help="a folder of boards/, e.g. esp32s3_eye")
+    p.add_argument("--port", metavar="PORT", help="serial port (default: the first USB serial port)")
+    _model_arg(p)
+    p.set_defaults(func=do_flash)
+
+    p = sub.add_parser("monitor", help="show the board's results live from its serial line")
+    p.add_argument("--port", required=True, metavar="PORT", help="serial port, e.g. /dev/ttyACM0")
+    p.add_argument("--json", action="store_true", help="one JSON object per result")
+    p.add_argument("--count", type=int, metavar="N", help="stop after N results")
+    p.set_defaults(func=do_monitor)
 
     p = sub.add_parser("pack", help="pack a .tflite and its labels into a blob")
     p.add_argument("tflite")
@@ -113,9 +211,10 @@ def build_parser():
     p.add_argument("dir")
     p.set_defaults(func=do_unpack)
 
-    p = sub.add_parser("inspect", help="header, labels, sizes and arena bytes of a blob")
+    p = sub.add_parser("inspect", help="sizes, arena, MACs, ops of a blob and the boards it fits")
     p.add_argument("blob", nargs="?", default=DEFAULT_BLOB)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--board", metavar="NAME", help="only this board; exit status 1 if the model does not fit it")
     p.set_defaults(func=do_inspect)
 
     p = sub.add_parser("model", help="build the default person/no-person blob")

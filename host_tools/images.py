@@ -38,11 +38,15 @@ def _flatten_alpha(img):
 def to_pixels(img, size, channels=3):
     """A decoded PIL image to a (size, size, channels) uint8 array."""
     img = _flatten_alpha(_to_8bit(img))
-    img = img.convert("L" if channels == 1 else "RGB")
+    mode = "L" if channels == 1 else "RGB"
+    if img.mode != mode:  # (skipping no-op copies is only for speed)
+        img = img.convert(mode)
     w, h = img.size
     side = min(w, h)
-    left, top = (w - side) // 2, (h - side) // 2
-    img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.BILINEAR)
+    if w != h:
+        left, top = (w - side) // 2, (h - side) // 2
+        img = img.crop((left, top, left + side, top + side))
+    img = img.resize((size, size), Image.BILINEAR)
     return np.asarray(img, dtype=np.uint8).reshape(size, size, channels)
 
 
@@ -55,7 +59,8 @@ def open_image(path):
     try:
         with Image.open(path) as img:
             img.load()
-            return ImageOps.exif_transpose(img)
+            ImageOps.exif_transpose(img, in_place=True)  # no copy when already upright
+            return img
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as e:

@@ -1,35 +1,46 @@
-"""`inspect`: what a blob holds and what it needs at run time."""
-import os
-
-from .blob import read
-from .profile import arena_bytes
+"""`inspect`: what a blob holds, what it needs at run time, and which boards it fits."""
+from .profile import profile
 
 
 def inspect_blob(path):
-    b = read(path)
-    return {
-        "blob": path,
-        "blob_bytes": os.path.getsize(path),
-        "format_version": b.version,
-        "crc32": f"{b.crc:08x}",
-        "labels": b.labels,
-        "input": {"shape": [b.height, b.width, b.channels], "dtype": "int8",
-                  "scale": b.in_scale, "zero_point": b.in_zero},
-        "output": {"classes": len(b.labels), "dtype": "int8",
-                   "scale": b.out_scale, "zero_point": b.out_zero},
-        "model_bytes": len(b.model),
-        "arena_bytes_recorded_in_blob": b.arena_size,
-        "arena_bytes": arena_bytes(b.model),
-    }
+    return profile(path)
+
+
+def _kb(n):
+    return f"{n / 1024:,.0f} KB"
+
+
+def _board_lines(rows):
+    if not rows:
+        return ["boards:      none found under boards/"]
+    lines = [f"{'board':<20} {'RAM needed / budget':<24} {'flash needed / budget':<24} latency (estimate)"]
+    for r in rows:
+        ram, flash = r["ram"], r["flash"]
+        low, high = r["latency_range_ms_estimate"]
+        lines.append(
+            f"{r['board']:<20} "
+            f"{('ok ' if ram['fits'] else 'NO ') + _kb(ram['needed']) + ' / ' + _kb(ram['budget']):<24} "
+            f"{('ok ' if flash['fits'] else 'NO ') + _kb(flash['needed']) + ' / ' + _kb(flash['budget']):<24} "
+            f"~{r['latency_ms_estimate']:.0f} ms ({low:.0f}-{high:.0f})")
+    lines.append("RAM needed = model (if the board copies it to RAM) + arena + the board's app budget.")
+    lines.append("Latencies are estimates, not measurements: a published figure for each chip, scaled by MACs:")
+    lines.extend(f"  {r['board']}: {r['latency_basis']}" for r in rows)
+    return lines
 
 
 def format_report(info):
     i, o = info["input"], info["output"]
+    ops = ", ".join(f"{op['op']} x{op['count']}" for op in info["ops"])
     return "\n".join([
         f"blob:        {info['blob']} ({info['blob_bytes']} bytes, format v{info['format_version']}, crc32 {info['crc32']})",
         f"labels:      {', '.join(info['labels'])}",
         f"input:       {'x'.join(map(str, i['shape']))} int8, scale {i['scale']:g}, zero point {i['zero_point']}",
         f"output:      {o['classes']} int8, scale {o['scale']:g}, zero point {o['zero_point']}",
         f"model:       {info['model_bytes']} bytes",
-        f"arena:       {info['arena_bytes']} bytes (tflite-micro, measured now; blob records {info['arena_bytes_recorded_in_blob']})",
+        f"arena:       {info['arena_bytes']} bytes allocated by tflite-micro (measured now; blob records "
+        f"{info['arena_bytes_recorded_in_blob']}); smallest that runs: {info['arena_bytes_min']} bytes",
+        f"MACs:        {info['macs']:,} ({info['macs'] / 1e6:.2f} M; conv, depthwise conv, fully connected)",
+        f"ops:         {ops}",
+        "",
+        *_board_lines(info["boards"]),
     ])

@@ -6,7 +6,9 @@
 
 Every conv has a bias and is followed by BatchNorm and ReLU, as in the
 pretrained person/no-person model, so its weights copy layer by layer.
-The input is raw RGB (or gray) pixels 0..255 as float: no scaling inside.
+The input is raw RGB (or gray) pixels 0..255 as float: no scaling inside,
+unless `rescale=True` puts one (pixels / 127.5 - 1, what ImageNet weights
+expect) inside the model. `activation="relu6"` matches Keras' ImageNet MobileNet.
 """
 import keras
 from keras import layers
@@ -18,17 +20,25 @@ V1_ALPHAS = (0.25, 0.5, 0.75, 1.0)
 MIN_SIZE = 32
 
 
-def _conv_bn(x, filters, kernel, stride, name):
+ACTIVATIONS = {"relu": None, "relu6": 6.0}  # ReLU max_value
+
+
+def _conv_bn(x, filters, kernel, stride, name, act="relu"):
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", name=name)(x)
     x = layers.BatchNormalization(epsilon=1e-3, name=name + "_bn")(x)
-    return layers.ReLU(name=name + "_relu")(x)
+    return layers.ReLU(ACTIVATIONS[act], name=name + "_relu")(x)
 
 
-def _depthwise_separable(x, filters, stride, block):
+def _depthwise_separable(x, filters, stride, block, act="relu"):
     x = layers.DepthwiseConv2D(3, strides=stride, padding="same", name=f"conv_dw_{block}")(x)
     x = layers.BatchNormalization(epsilon=1e-3, name=f"conv_dw_{block}_bn")(x)
-    x = layers.ReLU(name=f"conv_dw_{block}_relu")(x)
-    return _conv_bn(x, filters, 1, 1, f"conv_pw_{block}")
+    x = layers.ReLU(ACTIVATIONS[act], name=f"conv_dw_{block}_relu")(x)
+    return _conv_bn(x, filters, 1, 1, f"conv_pw_{block}", act)
+
+
+def scaling(x):
+    """Pixels 0..255 to -1..1 inside the model (Keras' ImageNet preprocessing, mode "tf")."""
+    return layers.Rescaling(1 / 127.5, offset=-1.0, name="scale")(x)
 
 
 def check_v1_args(alpha, size, channels=3, classes=2):
@@ -42,13 +52,17 @@ def check_v1_args(alpha, size, channels=3, classes=2):
         raise ValueError(f"classes must be at least 2; got {classes}")
 
 
-def mobilenet_v1(alpha=0.25, size=96, channels=3, classes=2, dropout=0.0):
+def mobilenet_v1(alpha=0.25, size=96, channels=3, classes=2, dropout=0.0, activation="relu",
+                 rescale=False):
     """MobileNetV1 classifier taking (size, size, channels) pixels 0..255."""
     check_v1_args(alpha, size, channels, classes)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation}")
     inputs = keras.Input((size, size, channels), name="pixels")
-    x = _conv_bn(inputs, int(32 * alpha), 3, 2, "conv1")
+    x = scaling(inputs) if rescale else inputs
+    x = _conv_bn(x, int(32 * alpha), 3, 2, "conv1", activation)
     for block, (filters, stride) in enumerate(V1_BLOCKS, start=1):
-        x = _depthwise_separable(x, int(filters * alpha), stride, block)
+        x = _depthwise_separable(x, int(filters * alpha), stride, block, activation)
     pool = size // 32  # the last feature map is (size/32) x (size/32)
     x = layers.AveragePooling2D(pool, name="avg_pool")(x)
     x = layers.Flatten(name="flatten")(x)

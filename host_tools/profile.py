@@ -1,9 +1,22 @@
-"""Model figures measured with tflite-micro: tensor-arena bytes."""
+"""Model profile: sizes, tensor arena (measured with tflite-micro), MACs, ops, board fit.
+
+    info = profile("models/vww_96.blob")     # what `inspect --json` prints
+    ok, message = check_fit("models/vww_96.blob", "openmv_h7_plus")
+"""
+import math
+import os
 import re
 
+from . import UserError
+from .blob import read
+from .boards import BOARDS_DIR, load_board, load_boards
 from .quiet import captured_fds
 
 _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
+
+# MobileNetV1 0.25 at 96x96x3, the network the boards' published latencies were
+# measured on: 7.49 M MACs (MLPerf Tiny VWW reference; /work/shared/reference/platforms.md).
+REFERENCE_MACS = 7.49e6
 
 
 def arena_bytes(model):
@@ -17,3 +30,148 @@ def arena_bytes(model):
     if not m:
         raise RuntimeError("tflite-micro did not report its arena allocation")
     return int(m.group(1))
+
+
+def _runs_with(model, arena_size):
+    from tflite_micro import runtime
+    with captured_fds():  # a failed allocation prints to C stdout
+        try:
+            interp = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
+            interp.invoke()
+        except RuntimeError:
+            return False
+    return True
+
+
+def arena_min_bytes(model, start=None):
+    """The smallest arena_size tflite-micro can allocate and invoke with, by bisection."""
+    model = bytes(model)
+    hi = start or arena_bytes(model)
+    while not _runs_with(model, hi):
+        if hi > 1 << 30:
+            raise RuntimeError("tflite-micro cannot run this model with any arena up to 1 GB")
+        hi *= 2
+    lo = 0  # fails
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _runs_with(model, mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _macs(op, inputs, output):
+    """Multiply-accumulates of one op from its tensor shapes (0 for ops without)."""
+    if op == "CONV_2D":  # filter (out_c, k_h, k_w, in_c)
+        return math.prod(output) * math.prod(inputs[1][1:])
+    if op == "DEPTHWISE_CONV_2D":  # filter (1, k_h, k_w, out_c): one input channel each
+        return math.prod(output) * inputs[1][1] * inputs[1][2]
+    if op == "FULLY_CONNECTED":  # weights (units, in)
+        return math.prod(output) * inputs[1][1]
+    return 0
+
+
+def model_ops(model):
+    """[{op, count, macs}] in order of first use, read from the .tflite by LiteRT."""
+    from ai_edge_litert import interpreter as litert
+    interp = litert.Interpreter(
+        model_content=bytes(model),
+        experimental_op_resolver_type=litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    shapes = {t["index"]: [int(v) for v in t["shape"]] for t in interp.get_tensor_details()}
+    table = {}
+    for op in interp._get_ops_details():
+        name = op["op_name"]
+        row = table.setdefault(name, {"op": name, "count": 0, "macs": 0})
+        row["count"] += 1
+        row["macs"] += _macs(name, [shapes.get(int(i)) for i in op["inputs"]], shapes[int(op["outputs"][0])])
+    return list(table.values())
+
+
+def profile(blob_path, boards=None):
+    """Everything `inspect` reports about a blob, board table included.
+
+    boards: board dicts to check (default: every boards/*/board.json but host).
+    """
+    b = read(blob_path)
+    model = bytes(b.model)
+    try:
+        ops = model_ops(model)
+        arena = arena_bytes(model)
+        arena_min = arena_min_bytes(model, arena)
+    except (RuntimeError, ValueError) as e:
+        raise UserError(f"{blob_path}: the model does not load ({str(e).strip()})") from None
+    info = {
+        "blob": blob_path,
+        "blob_bytes": os.path.getsize(blob_path),
+        "format_version": b.version,
+        "crc32": f"{b.crc:08x}",
+        "labels": b.labels,
+        "input": {"shape": [b.height, b.width, b.channels], "dtype": "int8",
+                  "scale": b.in_scale, "zero_point": b.in_zero},
+        "output": {"classes": len(b.labels), "dtype": "int8",
+                   "scale": b.out_scale, "zero_point": b.out_zero},
+        "model_bytes": len(model),
+        "arena_bytes_recorded_in_blob": b.arena_size,
+        "arena_bytes": arena,
+        "arena_bytes_min": arena_min,
+        "macs": sum(o["macs"] for o in ops),
+        "ops": ops,
+    }
+    info["boards"] = board_fit(info, boards)
+    return info
+
+
+def board_fit(info, boards=None):
+    """One row per board: RAM and flash needed against its budget, estimated latency."""
+    boards = load_boards() if boards is None else boards
+    arena = max(info["arena_bytes"], info.get("arena_bytes_min", 0))
+    rows = []
+    for board in boards:
+        budget, est = board["budget"], board["latency_estimate"]
+        model_ram = info["model_bytes"] if budget["model_in_ram"] else 0
+        ram = model_ram + arena + budget["app_ram_bytes"]
+        ref = est.get("macs", REFERENCE_MACS)
+        scale = info["macs"] / ref
+        low, high = est.get("range_ms", [est["ms"], est["ms"]])
+        rows.append({
+            "board": board["name"],
+            "ram": {"needed": ram, "budget": budget["ram_bytes"], "fits": ram <= budget["ram_bytes"],
+                    "model": model_ram, "arena": arena, "app": budget["app_ram_bytes"]},
+            "flash": {"needed": info["blob_bytes"], "budget": budget["flash_bytes"],
+                      "fits": info["blob_bytes"] <= budget["flash_bytes"]},
+            "fits": ram <= budget["ram_bytes"] and info["blob_bytes"] <= budget["flash_bytes"],
+            "latency_ms_estimate": round(est["ms"] * scale, 1),
+            "latency_range_ms_estimate": [round(low * scale, 1), round(high * scale, 1)],
+            "latency_basis": (f"estimate: published {est['ms']} ms for MobileNetV1 0.25 96x96 "
+                              f"({ref / 1e6:.2f} M MACs) scaled by this model's MACs; "
+                              f"source: {est.get('basis', 'board.json')}"),
+        })
+    return rows
+
+
+def fit_message(row):
+    """One line: fits, or what does not fit and by how much."""
+    ram, flash = row["ram"], row["flash"]
+    if row["fits"]:
+        return (f"{row['board']}: fits: RAM {ram['needed']:,} of {ram['budget']:,} bytes, "
+                f"flash {flash['needed']:,} of {flash['budget']:,} bytes")
+    problems = []
+    if not ram["fits"]:
+        problems.append(f"RAM needs {ram['needed']:,} bytes (model {ram['model']:,} + arena "
+                        f"{ram['arena']:,} + app {ram['app']:,}), {ram['needed'] - ram['budget']:,} "
+                        f"over its {ram['budget']:,}")
+    if not flash["fits"]:
+        problems.append(f"flash needs {flash['needed']:,} bytes for the blob, "
+                        f"{flash['needed'] - flash['budget']:,} over its {flash['budget']:,}")
+    return f"{row['board']}: does not fit: " + "; ".join(problems)
+
+
+def check_fit(blob_path, board_name, boards_dir=BOARDS_DIR):
+    """(ok, one-line message) for deploying this blob to that board.
+
+    An unknown board name is a UserError, not a misfit.
+    """
+    board = load_board(board_name, boards_dir)
+    row = profile(blob_path, boards=[board])["boards"][0]
+    return row["fits"], fit_message(row)

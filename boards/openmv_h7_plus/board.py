@@ -1,0 +1,175 @@
+"""OpenMV Cam H7 Plus: `sensor` camera at 320x240 RGB565, optional LCD shield, OpenMV's `ml`.
+
+Copied to the device as board.mpy; firmware/main.py runs
+
+    import board, app
+    app.main(board)
+
+Firmware: OpenMV firmware 4.6 or newer, whose `ml` module runs tflite-micro and
+whose Model.predict() accepts a callable input (called with the input tensor's
+bytearray, shape and dtype). The app's int8 input bytes are copied in as they
+are, so OpenMV's own image preprocessing (bilinear scaling, pixel ^ 0x80) is not
+used: the app samples the frame itself (docs/preprocessing.md). predict()
+returns dequantized float32 scores; they are turned back into the exact int8
+scores, round(v / scale) + zero_point.
+
+ml.Model reads a .tflite file, so the model is also kept as model.tflite next to
+the blob (the deploy tool writes it; if it is missing or differs from the blob's
+model, interpreter() rewrites it first).
+"""
+import os
+
+try:
+    from micropython import const
+except ImportError:  # CPython: the host emulation runs this file unchanged
+    def const(x):
+        return x
+
+try:
+    from binascii import crc32
+except ImportError:
+    from ubinascii import crc32
+
+MODEL_PATH = "model.blob"      # relative: OpenMV's working directory is its drive
+_TFLITE_PATH = "model.tflite"
+
+# Camera: QVGA RGB565. imlib keeps RGB565 pixels as native 16-bit words on the
+# little-endian STM32, so image.bytearray() is low byte first.
+_FRAME_W = const(320)
+_FRAME_H = const(240)
+FRAME_FORMAT = "RGB565_LE"
+_SETTLE_MS = const(2000)
+
+# LCD shield: 128x160. Set to 0 if no shield is fitted (drawing then costs nothing).
+_LCD_SHIELD = const(1)
+_LCD_W = const(128)
+_LCD_H = const(160)
+
+_INT8 = const(98)   # ord("b"), the dtype code ml passes for an int8 tensor
+_CHUNK = const(4096)
+
+
+class _Camera:
+    def __init__(self, sensor):
+        self.width = _FRAME_W
+        self.height = _FRAME_H
+        self.format = FRAME_FORMAT
+        self._snapshot = sensor.snapshot
+
+    def capture(self):
+        return self._snapshot().bytearray()   # the frame buffer itself, no copy
+
+
+def camera():
+    import sensor
+    sensor.reset()
+    sensor.set_pixformat(sensor.RGB565)
+    sensor.set_framesize(sensor.QVGA)
+    sensor.skip_frames(time=_SETTLE_MS)   # let exposure and white balance settle
+    return _Camera(sensor)
+
+
+class _Lcd:
+    """fill / fill_rect / text / show on an image shown by the LCD shield.
+
+    Colours are raw RGB565 values, which OpenMV's drawing functions accept as
+    they are. OpenMV's font is 8x10, a little taller than the app's 8x8 cells.
+    """
+
+    def __init__(self, lcd, img):
+        self.width = _LCD_W
+        self.height = _LCD_H
+        self._lcd = lcd
+        self._img = img
+
+    def fill(self, color):
+        self._img.draw_rectangle(0, 0, _LCD_W, _LCD_H, color=color, fill=True)
+
+    def fill_rect(self, x, y, w, h, color):
+        if w > 0 and h > 0:
+            self._img.draw_rectangle(x, y, w, h, color=color, fill=True)
+
+    def text(self, s, x, y, color):
+        self._img.draw_string(x, y, s, color=color, mono_space=True)
+
+    def show(self):
+        self._lcd.write(self._img)
+
+
+def display():
+    if not _LCD_SHIELD:
+        return None
+    try:
+        import display as lcd_module
+        import image
+    except ImportError:
+        return None
+    try:
+        lcd = lcd_module.SPIDisplay()
+        img = image.Image(_LCD_W, _LCD_H, image.RGB565)
+    except (OSError, ValueError, RuntimeError) as e:
+        print("board: LCD shield not available (%s)" % e)
+        return None
+    return _Lcd(lcd, img)
+
+
+def _file_matches(path, data):
+    # Same size and CRC-32 as data, read in chunks (no second copy of the model).
+    try:
+        if os.stat(path)[6] != len(data):
+            return False
+    except OSError:
+        return False
+    buf = bytearray(_CHUNK)
+    mv = memoryview(buf)
+    crc = 0
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            crc = crc32(mv[:n], crc)
+    return crc == crc32(data)
+
+
+def _write_model(path, data):
+    if _file_matches(path, data):
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)   # never leave a half-written model under the real name
+
+
+class _Ml:
+    def __init__(self, model, input_size, output_size):
+        if model.input_dtype[0] != "b" or model.output_dtype[0] != "b":
+            raise ValueError("ml: the model's input and output must be int8")
+        self._model = model
+        self._n_in = input_size
+        self._n_out = output_size
+        self._scale = model.output_scale[0]
+        self._zero = model.output_zero_point[0]
+        self._inbuf = None
+        self._inputs = [self._fill]   # made once; predict() calls _fill each frame
+
+    def _fill(self, tensor, shape, dtype):
+        if dtype != _INT8 or len(tensor) != self._n_in:
+            raise ValueError("ml: input tensor is not %d int8 values" % self._n_in)
+        tensor[:] = self._inbuf   # the app's int8 bytes, as they are
+
+    def invoke(self, inbuf, outbuf):
+        self._inbuf = inbuf
+        scores = self._model.predict(self._inputs)[0].flatten()
+        scale = self._scale
+        zero = self._zero
+        for i in range(self._n_out):
+            # predict() dequantized in float32: (q - zero) * scale; undo it exactly
+            outbuf[i] = (int(round(scores[i] / scale)) + zero) & 0xFF
+
+
+def interpreter(model, arena_size, input_size, output_size):
+    import ml
+    _write_model(_TFLITE_PATH, model)
+    # load_to_fb: keep the model in the frame-buffer memory (SDRAM on the H7 Plus)
+    return _Ml(ml.Model(_TFLITE_PATH, load_to_fb=True), input_size, output_size)

@@ -1,0 +1,434 @@
+"""`emulate --board NAME`: a real board's module on the host, against fakes of its drivers.
+
+boards/NAME/board.py runs unchanged. Its driver modules (`camera`, `microlite`,
+`st7789`, `machine`, `framebuf`; OpenMV's `sensor`, `image`, `display`, `ml`) are
+replaced by the fakes in boards/fakes/, which behave like the real drivers:
+
+- the camera delivers each photo as one frame at the board's frame size, in the
+  board's pixel format and byte order (RGB565 big-endian from esp32-camera,
+  RGB565 little-endian from OpenMV's imlib). The photo is cropped to the frame's
+  aspect ratio around its centre and resized with Pillow's BILINEAR filter, the
+  host photo pipeline (docs/preprocessing.md), so at 96x96 the frame is exactly
+  what `classify` sees, reduced to RGB565;
+- the interpreter modules run the model in tflite-micro's own Python runtime;
+- the displays keep their pixels, written here as PNG files.
+
+The app (firmware/app.py) then runs as on the device. stdout carries exactly what
+the board prints on its serial line; notes about the screen and the LED go to
+stderr. With --json, one object per frame instead: the @result fields plus the
+image, and the LED state or the LCD picture.
+
+Results equal `classify` of the frame the camera delivered (see camera_view):
+for a 96x96 camera that is the photo's 96x96 crop in RGB565; for a larger frame
+(OpenMV's 320x240) the app samples the frame by nearest neighbour, the device's
+own geometry, which `classify`'s bilinear resize does not reproduce.
+"""
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import sys
+import tempfile
+import traceback
+
+import numpy as np
+from PIL import Image
+
+from . import DEFAULT_BLOB, ROOT, UserError
+
+BOARDS_DIR = os.path.join(ROOT, "boards")
+FAKES_DIR = os.path.join(BOARDS_DIR, "fakes")
+FIRMWARE_DIR = os.path.join(ROOT, "firmware")
+
+# Fake driver modules, in load order (image imports framebuf, sensor imports image).
+_FAKES = ("framebuf", "machine", "microlite", "st7789", "image", "sensor", "display", "ml")
+CAMERA_APIS = ("lemariva", "cnadler86")
+BYTES_PER_PIXEL = {"RGB888": 3, "RGB565_BE": 2, "RGB565_LE": 2, "GRAY": 1}
+
+
+# --- boards -----------------------------------------------------------------
+
+def board_names():
+    """Every folder of boards/ with a board.json, sorted."""
+    return sorted(d for d in os.listdir(BOARDS_DIR)
+                  if os.path.isfile(os.path.join(BOARDS_DIR, d, "board.json")))
+
+
+def board_info(name):
+    """The board's data file as a dict; UserError naming the boards if there is none."""
+    names = board_names()
+    if name not in names:
+        raise UserError(f"unknown board {name!r}; boards: {', '.join(names)}")
+    with open(os.path.join(BOARDS_DIR, name, "board.json")) as f:
+        return json.load(f)
+
+
+def board_module_path(name):
+    return os.path.join(BOARDS_DIR, name, "board.py")
+
+
+# --- camera frames ----------------------------------------------------------
+
+def frame_pixels(img, width, height, channels=3):
+    """A decoded photo as the camera would frame it: (height, width, channels) uint8.
+
+    Square frames go through images.to_pixels itself, so a 96x96 frame is
+    byte-identical to classify's input pixels; other shapes crop the largest
+    centred region of the frame's aspect ratio, then resize it the same way.
+    """
+    from .images import _flatten_alpha, _to_8bit, to_pixels
+    if width == height:
+        return to_pixels(img, width, channels)
+    img = _flatten_alpha(_to_8bit(img)).convert("L" if channels == 1 else "RGB")
+    w, h = img.size
+    if w * height > h * width:      # photo wider than the frame: crop its width
+        cw, ch = (h * width + height // 2) // height, h
+    else:
+        cw, ch = w, (w * height + width // 2) // width
+    left, top = (w - cw) // 2, (h - ch) // 2
+    img = img.crop((left, top, left + cw, top + ch)).resize((width, height), Image.BILINEAR)
+    return np.asarray(img, dtype=np.uint8).reshape(height, width, channels)
+
+
+def encode_frame(pixels, fmt):
+    """(H, W, 3 or 1) uint8 pixels to the bytes a camera delivers in fmt."""
+    if fmt == "GRAY":
+        if pixels.shape[2] == 3:
+            r, g, b = (pixels[..., i].astype(np.uint32) for i in range(3))
+            return ((19595 * r + 38470 * g + 7471 * b + 32768) >> 16).astype(np.uint8).tobytes()
+        return pixels.astype(np.uint8).tobytes()
+    if pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    if fmt == "RGB888":
+        return pixels.astype(np.uint8).tobytes()
+    r, g, b = (pixels[..., i].astype(np.uint16) for i in range(3))
+    v = ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3)
+    if fmt == "RGB565_BE":
+        return v.astype(">u2").tobytes()
+    if fmt == "RGB565_LE":
+        return v.astype("<u2").tobytes()
+    raise ValueError(f"camera format must be one of {', '.join(BYTES_PER_PIXEL)}; got {fmt}")
+
+
+def camera_view(frame, width, height, fmt):
+    """A camera frame decoded to (height, width, 3) RGB uint8, as the app reads it
+    (docs/preprocessing.md): 5- and 6-bit fields widened by bit replication."""
+    data = np.frombuffer(bytes(frame), dtype=np.uint8)
+    if fmt == "RGB888":
+        return data.reshape(height, width, 3).copy()
+    if fmt == "GRAY":
+        return np.repeat(data.reshape(height, width, 1), 3, axis=2)
+    v = data.view(">u2" if fmt == "RGB565_BE" else "<u2").astype(np.uint16).reshape(height, width)
+    r5, g6, b5 = v >> 11, (v >> 5) & 63, v & 31
+    rgb = np.stack([(r5 << 3) | (r5 >> 2), (g6 << 2) | (g6 >> 4), (b5 << 3) | (b5 >> 2)], axis=-1)
+    return rgb.astype(np.uint8)
+
+
+def rgb565_image(data, width, height, big_endian):
+    """RGB565 pixel bytes (a panel's memory, an OpenMV image) to a PIL image."""
+    return Image.fromarray(camera_view(data, width, height, "RGB565_BE" if big_endian else "RGB565_LE"))
+
+
+# --- interpreter backend ----------------------------------------------------
+
+class TflmRunner:
+    """The model in tflite-micro's Python runtime, behind the fakes' runner protocol."""
+
+    def __init__(self, model, arena_size=None):
+        from tflite_micro import runtime
+
+        from .quiet import captured_fds
+        try:
+            with captured_fds((1,)):  # its constructor prints to C stdout
+                self._interp = runtime.Interpreter.from_bytes(bytes(model), arena_size=arena_size)
+        except RuntimeError as e:
+            raise MemoryError(f"tflite-micro could not allocate its tensors: {e}") from None
+        i = self._interp.get_input_details(0)
+        o = self._interp.get_output_details(0)
+        if i["dtype"] != np.int8 or o["dtype"] != np.int8:
+            raise ValueError("only int8 input and output are supported")
+        self.input_shape = tuple(int(v) for v in i["shape"])
+        self.output_shape = tuple(int(v) for v in o["shape"])
+        self.input_size = int(np.prod(self.input_shape))
+        self.output_size = int(np.prod(self.output_shape))
+        qi, qo = i["quantization_parameters"], o["quantization_parameters"]
+        self.input_scale, self.input_zero_point = float(qi["scales"][0]), int(qi["zero_points"][0])
+        self.output_scale, self.output_zero_point = float(qo["scales"][0]), int(qo["zero_points"][0])
+
+    def run(self, data):
+        x = np.frombuffer(bytes(data), dtype=np.int8).reshape(self.input_shape)
+        self._interp.set_input(x, 0)
+        self._interp.invoke()
+        return np.asarray(self._interp.get_output(0), dtype=np.int8).tobytes()
+
+
+# --- fakes and the board module ---------------------------------------------
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def fake_drivers(camera_api="lemariva"):
+    """Fresh fake driver modules in sys.modules (the board's imports find them);
+    everything is put back afterwards. Yields {name: module}."""
+    if camera_api not in CAMERA_APIS:
+        raise ValueError(f"camera_api must be one of {', '.join(CAMERA_APIS)}; got {camera_api}")
+    names = _FAKES + ("camera", "board")
+    saved = {n: sys.modules.get(n) for n in names}
+    fakes = {}
+    try:
+        for name in _FAKES:
+            fakes[name] = _load(name, os.path.join(FAKES_DIR, name + ".py"))
+        fakes["camera"] = _load("camera", os.path.join(FAKES_DIR, f"camera_{camera_api}.py"))
+        fakes["microlite"].runner = TflmRunner
+        fakes["ml"].runner = TflmRunner
+        yield fakes
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+@contextlib.contextmanager
+def _firmware_imports():
+    """firmware/ first on sys.path and its modules imported afresh; restored afterwards."""
+    names = {f[:-3] for f in os.listdir(FIRMWARE_DIR) if f.endswith(".py")} | {"board", "main"}
+    saved_path = list(sys.path)
+    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
+    sys.path.insert(0, FIRMWARE_DIR)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        for n in names:
+            sys.modules.pop(n, None)
+        sys.modules.update(saved)
+
+
+def load_board(name):
+    """boards/NAME/board.py as the module `board` (call inside fake_drivers())."""
+    board_info(name)
+    return _load("board", board_module_path(name))
+
+
+# --- running the app ----------------------------------------------------------
+
+class _Lines(io.TextIOBase):
+    """A stdout that keeps complete lines and can echo them as they come."""
+
+    def __init__(self, echo=None):
+        self.lines = []
+        self._part = ""
+        self._echo = echo
+
+    def write(self, s):
+        self._part += s
+        *done, self._part = self._part.split("\n")
+        for line in done:
+            self.lines.append(line)
+            if self._echo is not None:
+                print(line, file=self._echo, flush=True)
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def close_line(self):
+        if self._part:
+            self.write("\n")
+
+
+class Emulation:
+    """What one run produced: device lines, per-frame results and board state."""
+
+    def __init__(self, board, images):
+        self.board = board
+        self.images = images
+        self.lines = []      # everything the board printed, in order
+        self.results = []    # parsed @result objects, with "image" added
+        self.frames = []     # the raw camera frames the app received
+        self.leds = []       # per frame: LED on (True/False), boards with an LED
+        self.screens = []    # per frame: PIL image of the display, boards with one
+        self.status = 0
+
+
+def _screen(fakes, info):
+    """The display's current picture, or None (no display, or nothing drawn)."""
+    driver = (info.get("display") or {}).get("driver")
+    if driver == "st7789":
+        panels = fakes["st7789"].panels
+        if panels and panels[-1].initialized:
+            p = panels[-1]
+            return rgb565_image(p.ram, p.width(), p.height(), big_endian=True)
+    elif driver == "openmv_lcd_shield":
+        shown = fakes["display"].displays
+        if shown and shown[-1].last is not None:
+            d = shown[-1]
+            return rgb565_image(d.last, d.width(), d.height(), big_endian=False)
+    return None
+
+
+def _led_on(fakes, info):
+    led = info.get("led")
+    if not led:
+        return None
+    level = fakes["machine"].Pin.levels.get(led["pin"])
+    if level is None:
+        return None
+    return (level == 0) if led.get("active_low") else (level == 1)
+
+
+def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api="lemariva",
+        device_dir=None):
+    """Run firmware/app.py with boards/BOARD/board.py on the fakes, one frame per image.
+
+    echo: a stream that receives the board's output lines as they come.
+    device_dir: the working directory the board sees as its filesystem
+    (default: a temporary one). Returns an Emulation.
+    """
+    from .images import open_image
+
+    info = board_info(board_name)
+    cam = info["camera"]
+    width, height, fmt = cam["width"], cam["height"], cam["format"]
+    channels = 1 if fmt == "GRAY" else 3
+    photos = [open_image(p) for p in image_paths]   # ImageError names the file
+    emu = Emulation(board_name, list(image_paths))
+    out = _Lines(echo)
+    cwd = os.getcwd()
+    tmp = tempfile.TemporaryDirectory(prefix="board-fs-") if device_dir is None else None
+    model_path = os.path.abspath(model_path)
+    try:
+        os.chdir(device_dir or tmp.name)
+        with _firmware_imports(), fake_drivers(camera_api) as fakes, contextlib.redirect_stdout(out):
+            current = [0]
+
+            def source(w, h, f):
+                if (w, h, f) != (width, height, fmt):
+                    raise ValueError(f"board.json says {width}x{height} {fmt}, "
+                                     f"but the board set up the camera for {w}x{h} {f}")
+                return encode_frame(frame_pixels(photos[current[0]], w, h, channels), f)
+
+            fakes["camera"].source = source
+            fakes["sensor"].source = source
+            board = load_board(board_name)
+            emu.module = board
+
+            def snapshot():
+                emu.screens.append(_screen(fakes, info))
+                emu.leds.append(_led_on(fakes, info))
+
+            class CameraProxy:
+                # Hands the app one frame per photo, then None (end of input).
+                def __init__(self, real):
+                    self._real = real
+                    self.width, self.height, self.format = real.width, real.height, real.format
+                    self._n = 0
+
+                def capture(self):
+                    if self._n:
+                        snapshot()     # the previous frame is complete
+                    if self._n == len(photos):
+                        return None
+                    current[0] = self._n
+                    frame = self._real.capture()
+                    emu.frames.append(bytes(frame))
+                    self._n += 1
+                    return frame
+
+            real_camera = board.camera
+
+            def camera():
+                c = real_camera()
+                if (c.width, c.height, c.format) != (width, height, fmt):
+                    raise ValueError(f"board.json says {width}x{height} {fmt}, board.camera() "
+                                     f"gives {c.width}x{c.height} {c.format}")
+                return CameraProxy(c)
+
+            board.camera = camera
+            import app
+            try:
+                app.main(board, model_path)
+            except Exception:  # the device would print the traceback and stop
+                out.close_line()
+                print(traceback.format_exc().rstrip())
+                emu.status = 1
+            out.close_line()
+    finally:
+        os.chdir(cwd)
+        if tmp is not None:
+            tmp.cleanup()
+    emu.lines = out.lines
+    for line in out.lines:
+        if line.startswith("@result "):
+            r = json.loads(line[len("@result "):])
+            r["image"] = image_paths[r["frame"]] if r["frame"] < len(image_paths) else None
+            emu.results.append(r)
+    if len(emu.results) != len(photos):
+        emu.status = 1
+    return emu
+
+
+# --- command line ---------------------------------------------------------------
+
+def main(args):
+    """`python -m host_tools emulate --board NAME IMAGE...` for a board other than host.
+
+    Prints what `emulate` prints for the host board (one line, or one JSON object,
+    per image, in order), plus "led" / "lcd" in JSON; the board's other serial
+    output and notes about its LED and LCD go to stderr.
+    """
+    from .blob import read
+    from .images import ImageError, open_image
+    from .results import dequantize, format_line
+
+    info = board_info(args.board)
+    if not args.images:
+        raise UserError("no images given: pass one or more image files")
+    model = args.model or DEFAULT_BLOB
+    blob = read(model)  # one clear line if the blob is missing or damaged
+    good, failed = [], 0
+    for path in args.images:
+        try:
+            open_image(path)
+            good.append(path)
+        except ImageError as e:
+            failed += 1
+            print(f"emulate: {e}", file=sys.stderr, flush=True)
+    if not good:
+        return 1
+    emu = run(args.board, good, model)
+    for line in emu.lines:
+        if not line.startswith("@result "):
+            print(f"{args.board}: {line}", file=sys.stderr)
+    frames_dir = getattr(args, "frames_dir", None)
+    if frames_dir:
+        os.makedirs(frames_dir, exist_ok=True)
+    for n, r in enumerate(emu.results):
+        row = {"image": r["image"], "label": r["label"], "confidence": r["confidence"],
+               "scores": {label: dequantize(q, blob) for label, q in zip(blob.labels, r["scores"])}}
+        notes = []
+        screen = emu.screens[n] if n < len(emu.screens) else None
+        if screen is not None and frames_dir:
+            row["lcd"] = os.path.join(frames_dir, f"{args.board}_{n:03d}.png")
+            screen.save(row["lcd"])
+            notes.append(f"LCD -> {row['lcd']}")
+        led = emu.leds[n] if n < len(emu.leds) else None
+        if led is not None:
+            row["led"] = led
+            notes.append(f"LED {'on' if led else 'off'}")
+        print(format_line(row, args.json), flush=True)
+        if notes and not args.json:
+            print(f"{args.board}: frame {n} ({r['image']}): {', '.join(notes)}", file=sys.stderr)
+    if emu.status:
+        print(f"emulate: the board stopped after {len(emu.results)} of {len(good)} frames",
+              file=sys.stderr)
+    return 1 if (failed or emu.status) else 0

@@ -1,0 +1,89 @@
+"""`monitor`: the board's results, live, from its serial line.
+
+    python -m host_tools monitor --port /dev/ttyACM0 [--json] [--count N]
+
+The app prints one `@result {...}` line per frame (firmware/app.py); each becomes
+
+    frame 12: person 0.914  (9.8 fps)
+
+Other lines the board prints (start-up messages, errors, tracebacks) are shown
+as they are, so a problem on the board is visible here. Ctrl-C stops; --count N
+stops after N results. The port is only read: the board is not reset.
+"""
+import json
+import sys
+
+from . import UserError
+
+RESULT_PREFIX = "@result "
+
+
+def parse_line(line):
+    """The result dict of an `@result` line; None for any other line (or a garbled one)."""
+    if not line.startswith(RESULT_PREFIX):
+        return None
+    try:
+        r = json.loads(line[len(RESULT_PREFIX):])
+    except ValueError:
+        return None
+    if not isinstance(r, dict) or not {"label", "confidence"} <= set(r):
+        return None
+    return r
+
+
+def format_result(r):
+    fps = r.get("fps")
+    return (f"frame {r.get('frame', '?')}: {r['label']} {r['confidence']:.3f}"
+            + (f"  ({fps:.1f} fps)" if isinstance(fps, (int, float)) else ""))
+
+
+def lines(stream):
+    """Text lines from a byte stream whose read(1)-style reads may time out (b"")."""
+    buf = b""
+    while True:
+        chunk = stream.read(stream.in_waiting or 1)
+        if not chunk:
+            continue
+        buf += chunk
+        while b"\n" in buf:
+            raw, buf = buf.split(b"\n", 1)
+            yield raw.decode("utf-8", "replace").rstrip("\r")
+
+
+def monitor(port, as_json=False, count=None, baudrate=115200, out=sys.stdout):
+    """Print results from port until Ctrl-C or count results; returns 0."""
+    import serial
+    if not port:
+        raise UserError("no port given: pass --port PORT (PORT=... with make)")
+    try:
+        ser = serial.serial_for_url(port, baudrate=baudrate, timeout=1)
+    except (serial.SerialException, OSError, ValueError) as e:
+        raise UserError(f"cannot open {port}: {_why(e)}") from None
+    seen = 0
+    try:
+        if count == 0:
+            return 0
+        for line in lines(ser):
+            r = parse_line(line)
+            if r is None:
+                if line.strip() and not as_json:
+                    print(line, file=out, flush=True)
+                continue
+            print(json.dumps(r) if as_json else format_result(r), file=out, flush=True)
+            seen += 1
+            if count is not None and seen >= count:
+                break
+    except KeyboardInterrupt:
+        pass
+    except (serial.SerialException, OSError) as e:
+        raise UserError(f"lost {port} after {seen} results: {_why(e)}") from None
+    finally:
+        ser.close()
+    return 0
+
+
+def _why(e):
+    text = str(e).strip() or type(e).__name__
+    if "No such file" in text or "could not open port" in text:
+        return "no such device"
+    return text.splitlines()[-1]

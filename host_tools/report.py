@@ -1,0 +1,189 @@
+"""OUT_DIR/report.html: one self-contained page (figures embedded as PNG), readable offline.
+
+Sections: the run, the dataset (images per class, files skipped and why,
+duplicates), training curves, float vs int8 held-out accuracy, per-class
+precision and recall, the confusion matrix, the misclassified validation
+images, and the model's size, tensor arena and MACs.
+"""
+import base64
+import html
+import io
+import warnings
+
+import numpy as np
+
+MAX_MISCLASSIFIED = 60
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _png(fig):
+    plt = _plt()
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing glyphs for some labels
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def curves_png(history):
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+    for ax, key, title in ((axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")):
+        if key in history:
+            ax.plot(epochs, history[key], label="training (augmented)")
+        if "val_" + key in history:
+            ax.plot(epochs, history["val_" + key], label="validation")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if "accuracy" in history:
+        axes[1].set_ylim(0, 1.02)
+    return _png(fig)
+
+
+def confusion_png(cm, labels):
+    plt = _plt()
+    cm = np.asarray(cm)
+    k = len(labels)
+    side = min(12, 2.5 + 0.6 * k)
+    fig, ax = plt.subplots(figsize=(side, side * 0.85))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(k), labels, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center")
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("int8 model, validation images")
+    top = cm.max() if cm.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                    color="white" if top and cm[i, j] > top / 2 else "black")
+    return _png(fig)
+
+
+def misclassified_png(items):
+    """items: [(pixels HxWxC uint8, true label, predicted label, confidence)]."""
+    plt = _plt()
+    cols = min(6, len(items))
+    rows = -(-len(items) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.4 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (px, true, pred, conf) in zip(axes.flat, items):
+        ax.imshow(px[..., 0] if px.shape[-1] == 1 else px, cmap="gray" if px.shape[-1] == 1 else None,
+                  vmin=0, vmax=255)
+        ax.set_title(f"true: {true}\npredicted: {pred} {conf:.2f}", fontsize=8)
+    return _png(fig)
+
+
+def _table(header, rows):
+    e = html.escape
+    head = "".join(f"<th>{e(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _pct(v):
+    return "n/a" if v is None else f"{v:.1%}"
+
+
+def _img(b64, alt):
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
+
+
+CSS = """body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+th{background:#f3f3f3}h2{border-bottom:1px solid #ddd;margin-top:1.6em}img{max-width:100%}
+.big{font-size:1.3em}code{background:#f3f3f3;padding:0 .2em}"""
+
+
+def render(report, data):
+    """The HTML text of the report."""
+    e = html.escape
+    cfg, ds, labels = report["config"], report["dataset"], report["labels"]
+    fl, q = report["float"], report["int8"]
+    m = report["model"]
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Training report</title>"
+             f"<style>{CSS}</style></head><body>",
+             "<h1>Training report</h1>",
+             f"<p class='big'>Held-out accuracy: float <b>{_pct(fl['accuracy'])}</b>, "
+             f"int8 <b>{_pct(q['accuracy'])}</b> on {q['images']} validation images.</p>",
+             "<h2>Run</h2>",
+             _table(["setting", "value"], [[k, v] for k, v in cfg.items()]
+                    + [["seconds per stage", ", ".join(f"{k} {v:.1f}" for k, v in report["seconds"].items())]]),
+             "<h2>Dataset</h2>",
+             f"<p><code>{e(ds['data_dir'])}</code>, "
+             + ("split given by its train/ and validation/ folders" if ds["layout"] == "split"
+                else f"split per class by --val-split {cfg['val_split']} with seed {cfg['seed']}") + ".</p>",
+             _table(["class", "training images", "validation images"],
+                    [[c, ds["per_class"][c]["train"], ds["per_class"][c]["validation"]] for c in labels]
+                    + [["total", ds["images"]["train"], ds["images"]["validation"]]])]
+    skipped = ds["skipped"]
+    parts.append(f"<h3>Files skipped: {len(skipped)}</h3>")
+    if skipped:
+        parts.append(_table(["file", "why"], [[s["path"], s["reason"]] for s in skipped]))
+    dups = ds["duplicates"]
+    parts.append(f"<h3>Duplicate images (identical bytes): {len(dups)}</h3>")
+    if dups:
+        parts.append("<p>Each image is used once, so no image is both trained on and held out.</p>")
+        parts.append(_table(["kept", "dropped", "why"],
+                            [[d["kept"] or "none", ", ".join(d["dropped"]), d["reason"]] for d in dups]))
+    parts += ["<h2>Training curves</h2>",
+              "<p>Training figures are measured on augmented images while the weights change; "
+              "validation figures on the held-out images after each epoch (float model).</p>",
+              _img(curves_png(report["history"]), "training curves"),
+              "<h2>Held-out accuracy, float and int8</h2>",
+              _table(["model", "accuracy", "correct"],
+                     [["float (Keras)", _pct(fl["accuracy"]), f"{fl['correct']} of {fl['images']}"],
+                      ["int8 (the blob, device-exact engine)", _pct(q["accuracy"]),
+                       f"{q['correct']} of {q['images']}"]]),
+              f"<p>Top-1 agreement between float and int8: {_pct(report['float_int8_agreement'])}. "
+              f"Calibration: {report['calibration']['images']} training images "
+              f"({', '.join(f'{c} {n}' for c, n in zip(labels, report['calibration']['per_class']))}) "
+              f"plus {e(report['calibration']['plus'])}.</p>",
+              "<h2>Per-class precision and recall (int8)</h2>",
+              _table(["class", "precision", "recall", "validation images", "float precision", "float recall"],
+                     [[c, _pct(q["per_class"][c]["precision"]), _pct(q["per_class"][c]["recall"]),
+                       q["per_class"][c]["support"], _pct(fl["per_class"][c]["precision"]),
+                       _pct(fl["per_class"][c]["recall"])] for c in labels]),
+              "<h2>Confusion matrix (int8)</h2>",
+              _img(confusion_png(q["confusion"], labels), "confusion matrix")]
+    wrong = [(i, p) for i, p in enumerate(report["validation_predictions"]) if p["label"] != p["true"]]
+    parts.append(f"<h2>Misclassified validation images (int8): {len(wrong)}</h2>")
+    if wrong:
+        shown = wrong[:MAX_MISCLASSIFIED]
+        if len(wrong) > len(shown):
+            parts.append(f"<p>The first {len(shown)} of {len(wrong)}.</p>")
+        parts.append("<p>As the model sees them (centre square, resized).</p>")
+        parts.append(_img(misclassified_png([(data.val.pixels[i], p["true"], p["label"], p["confidence"])
+                                             for i, p in shown]), "misclassified images"))
+        parts.append(_table(["file", "true", "predicted", "confidence"],
+                            [[p["image"], p["true"], p["label"], f"{p['confidence']:.3f}"] for _, p in shown]))
+    else:
+        parts.append("<p>None.</p>")
+    parts += ["<h2>Model</h2>",
+              _table(["figure", "value"], [
+                  ["model (.tflite) bytes", f"{m['model_bytes']:,}"],
+                  ["blob bytes", f"{m['blob_bytes']:,}"],
+                  ["tensor arena bytes (tflite-micro)", f"{m['arena_bytes']:,}"],
+                  ["multiply-accumulates per image", f"{m['macs']:,}"],
+                  ["parameters", f"{m['params']:,}"],
+                  ["input", f"{cfg['size']}x{cfg['size']}x{cfg['channels']} int8 (pixel - 128)"],
+                  ["labels", ", ".join(labels)]]),
+              "</body></html>\n"]
+    return "\n".join(parts)
+
+
+def write_report(out_dir, report, data):
+    import os
+    with open(os.path.join(out_dir, "report.html"), "w", encoding="utf-8") as f:
+        f.write(render(report, data))

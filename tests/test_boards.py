@@ -1,0 +1,245 @@
+"""Real board modules (boards/*/board.py) on the host, against fakes of their drivers.
+
+The fakes behave like the drivers (frame size, pixel format and byte order,
+display size, microlite's per-element callbacks, OpenMV ml's float32 scores), so
+`emulate --board NAME` runs the board's own adapter code. The reference is always
+tflite-micro run directly on the int8 input the device computes.
+"""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_cli
+from host_tools import board_emulation as be
+from host_tools.blob import read
+from host_tools.classify import classify
+from host_tools.engine import TflmEngine
+from host_tools.samples import sample_path
+
+BOARDS = ["esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus"]
+MODEL_SIZED = ["esp32s3_eye", "xiao_esp32s3_sense"]          # camera frame == model input size
+PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png")
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return [sample_path(n) for n in PHOTOS]
+
+
+@pytest.fixture(scope="module")
+def blob(default_blob):
+    return read(default_blob)
+
+
+def device_input(frame, width, height, fmt, blob):
+    """numpy reference of docs/preprocessing.md: centred square, nearest neighbour, lut."""
+    rgb = be.camera_view(frame, width, height, fmt).astype(np.int32)
+    side = min(width, height)
+    top, left = (height - side) // 2, (width - side) // 2
+    rows = top + (np.arange(blob.height) * side) // blob.height
+    cols = left + (np.arange(blob.width) * side) // blob.width
+    pixels = rgb[rows][:, cols]
+    assert (blob.in_scale, blob.in_zero) == (1.0, -128)
+    return (pixels - 128).astype(np.int8)
+
+
+# --- every board module is MicroPython -----------------------------------------------
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_board_module_compiles_with_mpy_cross(board, tmp_path):
+    from host_tools.flash import mpy_cross_for
+    for arch in ([], ["-march=xtensawin"], ["-march=armv7emdp"]):
+        r = subprocess.run([mpy_cross_for("6.3"), *arch, "-o", str(tmp_path / "board.mpy"),
+                            be.board_module_path(board)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_board_json_has_what_the_tools_read(board):
+    info = be.board_info(board)
+    assert info["name"] == board
+    assert info["camera"]["format"] in be.BYTES_PER_PIXEL
+    assert {"ram_bytes", "app_ram_bytes", "flash_bytes", "model_in_ram"} <= set(info["budget"])
+    assert "ms" in info["latency_estimate"] and info["mpy_arch"]
+
+
+# --- emulate --board: results -------------------------------------------------------
+
+@pytest.mark.parametrize("camera_api", be.CAMERA_APIS)
+@pytest.mark.parametrize("board", MODEL_SIZED)
+def test_model_sized_camera_equals_classify_of_the_frame_it_delivered(board, camera_api, photos, blob,
+                                                                     default_blob, tmp_path):
+    emu = be.run(board, photos, default_blob, camera_api=camera_api)
+    assert emu.status == 0, emu.lines
+    assert [r["frame"] for r in emu.results] == list(range(len(photos)))
+    # What the camera delivered, as a picture: classify sees exactly these pixels.
+    views = []
+    for n, frame in enumerate(emu.frames):
+        assert len(frame) == 96 * 96 * 2
+        views.append(str(tmp_path / f"view{n}.png"))
+        Image.fromarray(be.camera_view(frame, 96, 96, "RGB565_BE")).save(views[-1])
+    want = [r for _, r, _ in classify(blob, views, "tflm")]
+    for r, w in zip(emu.results, want):
+        assert r["label"] == w["label"] and r["confidence"] == w["confidence"]
+        assert [(q - blob.out_zero) * blob.out_scale for q in r["scores"]] == list(w["scores"].values())
+    # and the int8 scores are tflite-micro's on the device's own input bytes
+    eng = TflmEngine(blob.model)
+    got = np.array([r["scores"] for r in emu.results], dtype=np.int8)
+    ref = np.stack([eng.run(device_input(f, 96, 96, "RGB565_BE", blob)) for f in emu.frames])
+    np.testing.assert_array_equal(got, ref)
+    assert [r["label"] for r in emu.results[:2]] == ["person", "non_person"]
+
+
+def test_rgb565_costs_little_against_the_full_colour_photo(photos, blob, default_blob):
+    # Not exact (the sensor keeps 5-6 bits per channel), but the answers stay.
+    emu = be.run("esp32s3_eye", photos, default_blob)
+    full = [r for _, r, _ in classify(blob, photos, "tflm")]
+    assert [r["label"] for r in emu.results] == [r["label"] for r in full]
+    for r, f in zip(emu.results, full):
+        assert abs(r["confidence"] - f["confidence"]) < 0.1
+
+
+def test_openmv_runs_the_devices_own_geometry_on_320x240_frames(photos, blob, default_blob):
+    emu = be.run("openmv_h7_plus", photos, default_blob)
+    assert emu.status == 0, emu.lines
+    eng = TflmEngine(blob.model)
+    for frame, r in zip(emu.frames, emu.results):
+        assert len(frame) == 320 * 240 * 2
+        want = eng.run(device_input(frame, 320, 240, "RGB565_LE", blob))
+        # ml.predict() hands back float32 (q - zero) * scale; the adapter recovers q exactly
+        assert r["scores"] == [int(v) for v in want]
+        top = int(np.argmax(want))
+        assert (r["index"], r["label"]) == (top, blob.labels[top])
+        assert r["confidence"] == (int(want[top]) - blob.out_zero) * blob.out_scale
+
+
+# --- the fakes behave like the drivers ------------------------------------------------
+
+def red_photo(tmp_path):
+    path = tmp_path / "red.png"
+    Image.new("RGB", (400, 300), (255, 0, 0)).save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("board, first_bytes", [("esp32s3_eye", b"\xf8\x00"),
+                                                ("xiao_esp32s3_sense", b"\xf8\x00"),
+                                                ("openmv_h7_plus", b"\x00\xf8")])
+def test_camera_frames_have_the_boards_size_and_byte_order(board, first_bytes, tmp_path, default_blob):
+    info = be.board_info(board)
+    emu = be.run(board, [red_photo(tmp_path)], default_blob)
+    cam = info["camera"]
+    assert len(emu.frames[0]) == cam["width"] * cam["height"] * 2
+    assert emu.frames[0][:2] == first_bytes and len(set(emu.frames[0][i:i + 2] for i in range(0, 64, 2))) == 1
+
+
+def test_square_frames_are_classifys_pixels_exactly(photos):
+    from host_tools.images import load_pixels, open_image
+    for p in photos[:3]:
+        np.testing.assert_array_equal(be.frame_pixels(open_image(p), 96, 96), load_pixels(p, 96))
+        wide = be.frame_pixels(open_image(p), 320, 240)
+        assert wide.shape == (240, 320, 3)
+
+
+def test_microlite_fake_takes_only_a_bytearray_like_the_c_module(blob, default_blob):
+    with be.fake_drivers() as fakes:
+        microlite = fakes["microlite"]
+        with pytest.raises(TypeError, match="bytearray"):
+            microlite.interpreter(blob.model, 140000, None, None)   # a memoryview slice
+        seen = []
+        interp = microlite.interpreter(bytearray(blob.model), 140000,
+                                       lambda i: i.getInputTensor(0).setValue(0, 200),
+                                       lambda i: seen.append(i.getOutputTensor(0).getValue(0)))
+        assert interp.invoke() == 0 and interp._input[0] == 200 and -128 <= seen[0] <= 127
+        tiny = microlite.interpreter(bytearray(blob.model), 1000, None, None)
+        assert tiny.invoke() == 1   # the C module's "Invoke() failed!"
+
+
+def test_esp32s3_eye_lcd_text_uses_framebufs_font_in_the_panels_byte_order(blob):
+    with be.fake_drivers() as fakes:
+        board = be.load_board("esp32s3_eye")
+        lcd = board.display()
+        assert (lcd.width, lcd.height) == (240, 240)
+        lcd.fill(0)
+        lcd.text("A", 16, 8, 0x07E0)        # green: not the same read in either byte order
+        lcd.fill_rect(100, 100, 4, 2, 0xF800)
+        panel = fakes["st7789"].panels[-1]
+        assert panel.initialized and panel.clipped == 0
+        img = np.asarray(be.rgb565_image(panel.ram, 240, 240, big_endian=True))
+        cell = np.zeros(128, np.uint8)
+        fb = fakes["framebuf"].FrameBuffer(cell, 8, 8, fakes["framebuf"].RGB565)
+        fb.text("A", 0, 0, 1)
+        glyph = cell.reshape(8, 8, 2)[..., 0] == 1
+        np.testing.assert_array_equal(np.all(img[8:16, 16:24] == (0, 255, 0), axis=-1), glyph)
+        assert (img[100, 100] == (255, 0, 0)).all() and (img[99, 100] == 0).all()
+        assert fakes["machine"].Pin.levels[48] == 1   # backlight on
+
+
+def test_esp32s3_eye_screen_shows_the_frame_and_the_result(photos, default_blob):
+    emu = be.run("esp32s3_eye", photos[:2], default_blob)
+    screen = np.asarray(emu.screens[0])
+    frame = be.camera_view(emu.frames[0], 96, 96, "RGB565_BE")
+    np.testing.assert_array_equal(screen[48:144, 72:168], frame)   # preview, centred above the panel
+    assert (screen[192:] > 0).any() and emu.module.FRAME_FORMAT == "RGB565_BE"
+    panel = np.asarray(emu.screens[1])[192:]
+    assert not np.array_equal(panel, screen[192:])    # person 95% vs non_person 99%
+
+
+def test_xiao_has_no_display_and_lights_its_led_for_class_0(photos, default_blob):
+    emu = be.run("xiao_esp32s3_sense", photos[:2], default_blob)
+    assert emu.screens == [None, None]
+    assert [r["index"] for r in emu.results] == [0, 1]
+    assert emu.leds == [True, False]
+
+
+def test_openmv_keeps_the_model_as_a_tflite_file_and_shows_the_lcd(photos, blob, default_blob, tmp_path):
+    emu = be.run("openmv_h7_plus", photos[:1], default_blob, device_dir=str(tmp_path))
+    assert (tmp_path / "model.tflite").read_bytes() == bytes(blob.model)
+    stamp = os.stat(tmp_path / "model.tflite").st_mtime_ns
+    be.run("openmv_h7_plus", photos[:1], default_blob, device_dir=str(tmp_path))
+    assert os.stat(tmp_path / "model.tflite").st_mtime_ns == stamp   # unchanged: not rewritten
+    assert not (tmp_path / "model.tflite.tmp").exists()
+    screen = np.asarray(emu.screens[0])
+    assert screen.shape == (160, 128, 3)
+    assert (screen[112:] > 0).any() and not (screen[:112] > 0).any()   # the result panel only
+
+
+# --- the command line -------------------------------------------------------------------
+
+def test_cli_emulate_board_prints_like_emulate_and_writes_the_lcd(photos, default_blob, tmp_path):
+    frames = tmp_path / "frames"
+    status, out, err = run_cli("emulate", "--board", "esp32s3_eye", "--json", "--model", default_blob,
+                               "--frames-dir", str(frames), *photos[:2])
+    assert status == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["image"] for r in rows] == photos[:2]
+    assert [r["label"] for r in rows] == ["person", "non_person"]
+    assert set(rows[0]) == {"image", "label", "confidence", "scores", "lcd"}
+    with Image.open(rows[0]["lcd"]) as img:
+        assert img.size == (240, 240)
+    assert "interpreter_make_new" in err   # what microlite prints on the serial line
+
+    status, out, err = run_cli("emulate", "--board", "xiao_esp32s3_sense", "--model", default_blob,
+                               photos[0])
+    assert status == 0, err
+    assert out.startswith(f"{photos[0]}: person ") and "LED on" in err
+
+
+def test_cli_emulate_unknown_board_names_the_boards(photos):
+    status, out, err = run_cli("emulate", "--board", "esp32", photos[0])
+    assert status == 2 and out == "" and "Traceback" not in err
+    assert err.strip() == ("emulate: unknown board 'esp32'; boards: esp32s3_eye, host, "
+                           "openmv_h7_plus, xiao_esp32s3_sense")
+
+
+def test_cli_emulate_board_reports_bad_images_and_runs_the_rest(photos, default_blob, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    status, out, err = run_cli("emulate", "--board", "openmv_h7_plus", "--model", default_blob,
+                               str(bad), photos[0])
+    assert status == 1
+    assert out.splitlines()[0].startswith(f"{photos[0]}: person")
+    assert f"emulate: {bad}: not an image" in err and "Traceback" not in err

@@ -1,0 +1,151 @@
+"""Reading a training folder: layouts, de-duplication, the split, and bad input (no training here)."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import run_cli
+from host_tools import UserError
+from host_tools.dataset import MIN_PER_CLASS, load_training_data
+from host_tools.images import load_pixels
+
+
+def pattern(kind, i, size=(64, 48)):
+    """A synthetic photo: light horizontal stripes or a dark checkerboard, never twice the same."""
+    rng = np.random.default_rng(1000 * (kind == "checks") + i)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    period = int(rng.integers(6, 12))
+    if kind == "stripes":
+        mask = (yy // period) % 2 == 0
+    else:
+        mask = ((yy // period) + (xx // period)) % 2 == 0
+    low = 140 if kind == "stripes" else 0
+    a, b = rng.integers(low, low + 116, 3), rng.integers(low, low + 116, 3)
+    img = np.where(mask[..., None], a, b) + rng.integers(-20, 21, (h, w, 3))
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+
+
+def make_dataset(root, per_class=8, classes=("checks", "stripes"), start=0):
+    for c in classes:
+        os.makedirs(root / c, exist_ok=True)
+        for i in range(start, start + per_class):
+            pattern(c, i).save(root / c / f"{i:03d}.png")
+    return root
+
+
+def test_split_is_stratified_reproducible_and_pixels_equal_classify(tmp_path):
+    data = make_dataset(tmp_path / "data", per_class=10)
+    a = load_training_data(str(data), 96, 3, val_fraction=0.3, seed=7)
+    b = load_training_data(str(data), 96, 3, val_fraction=0.3, seed=7)
+    assert a.labels == b.labels == ["checks", "stripes"]
+    assert a.train.paths == b.train.paths and a.val.paths == b.val.paths
+    assert a.val.counts(2) == [3, 3] and a.train.counts(2) == [7, 7]
+    assert not set(a.train.paths) & set(a.val.paths)
+    others = [load_training_data(str(data), 96, 3, 0.3, seed=s).val.paths for s in (1, 2, 3)]
+    assert any(o != a.val.paths for o in others)  # the seed matters
+    # The cached pixels are exactly what `classify` feeds the model.
+    for path, px in zip(a.val.paths, a.val.pixels):
+        np.testing.assert_array_equal(px, load_pixels(path, 96, 3))
+    gray = load_training_data(str(data), 64, 1, 0.3, seed=7)
+    assert gray.train.pixels.shape[1:] == (64, 64, 1)
+
+
+def test_split_does_not_depend_on_file_names(tmp_path):
+    data = make_dataset(tmp_path / "data", per_class=10)
+    before = load_training_data(str(data), 32, 3, 0.3, seed=0)
+    os.rename(data / "checks" / "000.png", data / "checks" / "zzz.png")
+    after = load_training_data(str(data), 32, 3, 0.3, seed=0)
+    rename = lambda p: p.replace("000.png", "zzz.png")  # noqa: E731
+    assert sorted(map(rename, before.val.paths)) == sorted(after.val.paths)
+
+
+def test_duplicates_unreadable_and_hidden_files_are_skipped_and_listed(tmp_path):
+    data = make_dataset(tmp_path / "data", per_class=8)
+    shutil.copy(data / "checks" / "000.png", data / "checks" / "copy.png")        # same class: one kept
+    shutil.copy(data / "stripes" / "001.png", data / "checks" / "confused.png")   # two classes: both dropped
+    (data / "stripes" / "notes.txt").write_text("not an image")
+    (data / "stripes" / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 50)
+    (data / "stripes" / ".DS_Store").write_bytes(b"\0\1")
+    (data / "README.md").write_text("loose file")
+    d = load_training_data(str(data), 32, 3, 0.3, seed=0)
+    reasons = dict(d.skipped)
+    s = lambda *parts: str(data.joinpath(*parts))  # noqa: E731
+    assert reasons[s("checks", "copy.png")] == f"duplicate of {s('checks', '000.png')}"
+    assert "classes checks, stripes" in reasons[s("checks", "confused.png")]
+    assert "classes checks, stripes" in reasons[s("stripes", "001.png")]
+    assert "not an image" in reasons[s("stripes", "notes.txt")]
+    assert s("stripes", "cut.jpg") in reasons
+    assert reasons[s("stripes", ".DS_Store")] == "hidden file or folder"
+    assert reasons[s("README.md")] == "not inside a class folder"
+    assert len(d.duplicates) == 2
+    used = d.train.paths + d.val.paths
+    assert len(used) == 8 + 7  # checks: 8 (copy dropped); stripes: 8 minus 001
+    assert not set(used) & set(reasons)
+
+
+def test_split_folders_are_used_as_given(tmp_path):
+    root = tmp_path / "data"
+    make_dataset(root / "train", per_class=6)
+    make_dataset(root / "validation", per_class=2, start=100)
+    # The same bytes in train/ and validation/ must not be held out as well as trained on.
+    shutil.copy(root / "train" / "checks" / "000.png", root / "validation" / "checks" / "leak.png")
+    d = load_training_data(str(root), 32, 3, val_fraction=0.5, seed=0)
+    assert d.layout == "split"
+    assert d.train.counts(2) == [6, 6] and d.val.counts(2) == [2, 2]
+    assert all("/validation/" in p for p in d.val.paths)
+    assert str(root / "validation" / "checks" / "leak.png") in dict(d.skipped)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "no such folder"),
+    ("empty", "needs at least 2 class folders (one per label); found none"),
+    ("one_class", "needs at least 2 class folders (one per label); found only 'checks'"),
+    ("too_few", f"too few images: 'stripes' has 3; each class needs at least {MIN_PER_CLASS}"),
+    ("nested", "a folder inside class folder 'checks'"),
+    ("long_label", "at most 64 fit in the blob"),
+    ("bad_utf8", "its name is not valid UTF-8"),
+    ("split_mismatch", "train/ and validation/ must hold the same class folders"),
+    ("unreadable", "too few images: 'stripes' has 0"),
+])
+def test_bad_datasets_say_what_is_wrong(tmp_path, case, message):
+    data = tmp_path / "data"
+    data.mkdir()
+    if case == "missing":
+        data.rmdir()
+    elif case == "one_class":
+        make_dataset(data, classes=("checks",))
+    elif case == "too_few":
+        make_dataset(data, classes=("checks",))
+        make_dataset(data, per_class=3, classes=("stripes",))
+    elif case == "nested":
+        make_dataset(data)
+        (data / "checks" / "more").mkdir()
+    elif case == "long_label":
+        make_dataset(data, classes=("checks", "é" * 33))
+    elif case == "bad_utf8":
+        make_dataset(data)
+        os.mkdir(os.path.join(os.fsencode(data), b"caf\xe9"))
+    elif case == "split_mismatch":
+        make_dataset(data / "train")
+        make_dataset(data / "validation", classes=("checks",))
+    elif case == "unreadable":
+        make_dataset(data, classes=("checks",))
+        (data / "stripes").mkdir()
+        for i in range(6):
+            (data / "stripes" / f"{i}.jpg").write_text(f"not a photo {i}")
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_training_data(str(data), 32, 3)
+
+
+def test_bad_input_on_the_command_line_is_one_line_without_traceback(tmp_path):
+    data = tmp_path / "data"
+    make_dataset(data, classes=("checks",))
+    status, out, err = run_cli("train", str(data), "--out", str(tmp_path / "out"))
+    assert status == 2 and out == ""
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"train: {data}: needs at least 2 class folders (one per label); "
+                                            "found only 'checks'")
+    assert not (tmp_path / "out").exists() and os.listdir(tmp_path) == ["data"]
