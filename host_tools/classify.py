@@ -12,10 +12,12 @@ import sys
 import threading
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 
 import numpy as np
 
+from . import UserError
 from .blob import read
 from .engine import ENGINES, make_engine, prepare
 from .images import ImageError, input_lut, load_pixels
@@ -67,8 +69,9 @@ def _run_chunk(paths):
     return _runner(paths)
 
 
-def _context():
-    # fork starts workers in milliseconds, but is unsafe once TensorFlow's threads run.
+def process_context():
+    """How to start worker processes: fork (milliseconds) unless TensorFlow's
+    threads run here, which make fork unsafe; then spawn."""
     if sys.platform.startswith("linux") and "tensorflow" not in sys.modules:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
@@ -77,7 +80,7 @@ def _context():
 def _parallel(args, paths, workers, chunk_size):
     paths = iter(paths)
     pending = deque()
-    context = _context()
+    context = process_context()
     if context.get_start_method() == "fork":
         prepare(args[0], args[1])
     pool = ProcessPoolExecutor(workers, mp_context=context,
@@ -96,7 +99,10 @@ def _parallel(args, paths, workers, chunk_size):
                 pass
         while pending:
             chunk, future = pending.popleft()
-            done = future.result()
+            try:
+                done = future.result()
+            except BrokenProcessPool:
+                raise UserError("a worker process died (did tflite-micro or LiteRT abort on this model?)") from None
             submit()  # keep the window full while the caller consumes this chunk
             for path, (scores, err) in zip(chunk, done):
                 yield path, scores, err

@@ -88,6 +88,25 @@ def model_ops(model):
     return list(table.values())
 
 
+def _arena_figures(model):
+    arena = arena_bytes(model)
+    return arena, arena_min_bytes(model, arena)
+
+
+def measured_arena(model):
+    """(allocated, smallest that runs) arena bytes, measured in a child process:
+    tflite-micro aborts the whole process on some models (say, a softmax whose
+    input scale is below 2**-26 / beta, as an untrained model's can be)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from .classify import process_context
+    with ProcessPoolExecutor(1, mp_context=process_context()) as pool:
+        try:
+            return pool.submit(_arena_figures, bytes(model)).result()
+        except BrokenProcessPool:
+            raise RuntimeError("tflite-micro crashed loading it") from None
+
+
 def profile(blob_path, boards=None):
     """Everything `inspect` reports about a blob, board table included.
 
@@ -97,8 +116,7 @@ def profile(blob_path, boards=None):
     model = bytes(b.model)
     try:
         ops = model_ops(model)
-        arena = arena_bytes(model)
-        arena_min = arena_min_bytes(model, arena)
+        arena, arena_min = measured_arena(model)
     except (RuntimeError, ValueError) as e:
         raise UserError(f"{blob_path}: the model does not load ({str(e).strip()})") from None
     info = {

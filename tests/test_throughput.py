@@ -100,7 +100,7 @@ def test_parallel_litert_equals_tflite_micro_on_openmv_mice(default_blob):
 def test_spawned_workers_give_the_same_results(default_blob, photos, monkeypatch):
     # What runs when TensorFlow is loaded (fork would be unsafe then).
     blob = read(default_blob)
-    monkeypatch.setattr(cl, "_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(cl, "process_context", lambda: multiprocessing.get_context("spawn"))
     np.testing.assert_array_equal(_pipeline(blob, photos[:6], "litert"), _plain_tflm(blob, photos[:6]))
 
 
@@ -159,3 +159,25 @@ def test_a_linear_conv_runs_in_tflite_micro_and_stays_exact(photos):
     xs = np.stack([c for p in photos for c in crops(p, 32, 3, count=5, seed=1)]).astype(np.int16) - 128
     xs = xs.astype(np.int8)
     np.testing.assert_array_equal(LiteRTEngine(model, batch=8).run_many(xs), TflmEngine(model).run_many(xs))
+
+
+def test_ctrl_c_stops_everything_promptly(default_blob, small_jpegs):
+    # As a terminal does: SIGINT to the whole process group, once the workers run.
+    import signal
+    import subprocess
+    import sys
+    from conftest import ROOT
+    args = [sys.executable, "-m", "host_tools", "classify", "--model", default_blob, *small_jpegs * 400]
+    p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        assert p.stdout.readline()  # results are coming
+        os.killpg(p.pid, signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert p.returncode == 130
+    assert err.strip() == "classify: interrupted"
+    with pytest.raises(ProcessLookupError):  # no worker left behind
+        os.killpg(p.pid, 0)
