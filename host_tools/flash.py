@@ -32,6 +32,7 @@ import tempfile
 import zlib
 
 from . import DEFAULT_BLOB, ROOT, UserError
+from .profile import check_fit
 
 FIRMWARE_DIR = os.path.join(ROOT, "firmware")
 BOOT_FILE = "main.py"
@@ -236,26 +237,6 @@ def deploy_list(board, info, blob_path, target, log=lambda msg: None):
 
 
 # --- fitting ----------------------------------------------------------------------
-
-def check_fit(blob_path, board):
-    """(ok, message): profile.check_fit, or a plain budget check where it is missing."""
-    try:
-        from .profile import check_fit as profile_check_fit
-    except ImportError:
-        profile_check_fit = None
-    if profile_check_fit is not None:
-        return profile_check_fit(blob_path, board)
-    from .blob import read
-    from .board_emulation import board_info
-    from .profile import arena_bytes
-    budget = board_info(board)["budget"]
-    model = read(blob_path).model
-    size = os.path.getsize(blob_path)
-    ram = (len(model) if budget["model_in_ram"] else 0) + arena_bytes(model) + budget["app_ram_bytes"]
-    ok = ram <= budget["ram_bytes"] and size <= budget["flash_bytes"]
-    return ok, (f"{board}: {'fits' if ok else 'does not fit'}: RAM {ram:,} of {budget['ram_bytes']:,} "
-                f"bytes, flash {size:,} of {budget['flash_bytes']:,} bytes")
-
 
 # --- talking to the board -----------------------------------------------------------
 

@@ -19,8 +19,8 @@ _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 REFERENCE_MACS = 7.49e6
 
 
-def arena_bytes(model):
-    """Tensor-arena bytes tflite-micro's recording allocator reports for this model."""
+def _recorded_arena(model):
+    """Tensor-arena bytes tflite-micro's recording allocator reports (in this process)."""
     from tflite_micro import runtime
     with captured_fds() as out:
         interp = runtime.Interpreter.from_bytes(bytes(model))
@@ -46,7 +46,7 @@ def _runs_with(model, arena_size):
 def arena_min_bytes(model, start=None):
     """The smallest arena_size tflite-micro can allocate and invoke with, by bisection."""
     model = bytes(model)
-    hi = start or arena_bytes(model)
+    hi = start or _recorded_arena(model)
     while not _runs_with(model, hi):
         if hi > 1 << 30:
             raise RuntimeError("tflite-micro cannot run this model with any arena up to 1 GB")
@@ -89,22 +89,32 @@ def model_ops(model):
 
 
 def _arena_figures(model):
-    arena = arena_bytes(model)
+    arena = _recorded_arena(model)
     return arena, arena_min_bytes(model, arena)
 
 
-def measured_arena(model):
-    """(allocated, smallest that runs) arena bytes, measured in a child process:
-    tflite-micro aborts the whole process on some models (say, a softmax whose
-    input scale is below 2**-26 / beta, as an untrained model's can be)."""
+def arena_bytes(model):
+    """Tensor-arena bytes tflite-micro records for this model, measured in a child process."""
+    return _in_child(_recorded_arena, model)
+
+
+def _in_child(fn, model):
+    """fn(model) in a child process: tflite-micro aborts the whole process on some
+    models (say, a softmax whose input scale is below 2**-26 / beta, as an
+    untrained model's can be), and that must not take the caller with it."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     from .classify import process_context
     with ProcessPoolExecutor(1, mp_context=process_context()) as pool:
         try:
-            return pool.submit(_arena_figures, bytes(model)).result()
+            return pool.submit(fn, bytes(model)).result()
         except BrokenProcessPool:
             raise RuntimeError("tflite-micro crashed loading it") from None
+
+
+def measured_arena(model):
+    """(allocated, smallest that runs) arena bytes, measured in a child process."""
+    return _in_child(_arena_figures, model)
 
 
 def profile(blob_path, boards=None):
@@ -143,11 +153,14 @@ def profile(blob_path, boards=None):
 def board_fit(info, boards=None):
     """One row per board: RAM and flash needed against its budget, estimated latency."""
     boards = load_boards() if boards is None else boards
-    arena = max(info["arena_bytes"], info.get("arena_bytes_min", 0))
+    measured = max(info["arena_bytes"], info.get("arena_bytes_min", 0))
     rows = []
     for board in boards:
         budget, est = board["budget"], board["latency_estimate"]
-        model_ram = info["model_bytes"] if budget["model_in_ram"] else 0
+        # The board's interpreter may copy the model (microlite does) and pad the arena.
+        model_ram = info["model_bytes"] * budget.get("model_copies", 1) if budget["model_in_ram"] else 0
+        arena = (measured + measured * budget.get("arena_margin_percent", 0) // 100
+                 + budget.get("arena_extra_bytes", 0))
         ram = model_ram + arena + budget["app_ram_bytes"]
         ref = est.get("macs", REFERENCE_MACS)
         scale = info["macs"] / ref

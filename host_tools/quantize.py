@@ -31,7 +31,9 @@ def to_int8_tflite(model, calibration, per_channel=True):
 
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "saved")
-        model.export(path, format="tf_saved_model", verbose=False)
+        # A fixed batch of one: no SHAPE/STRIDED_SLICE/PACK ops for a dynamic batch.
+        spec = tf.TensorSpec([1, size, size, channels], tf.float32)
+        model.export(path, format="tf_saved_model", input_signature=[spec], verbose=False)
         conv = tf.lite.TFLiteConverter.from_saved_model(path)
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.representative_dataset = representative

@@ -174,13 +174,27 @@ def render(report, data):
               _table(["figure", "value"], [
                   ["model (.tflite) bytes", f"{m['model_bytes']:,}"],
                   ["blob bytes", f"{m['blob_bytes']:,}"],
-                  ["tensor arena bytes (tflite-micro)", f"{m['arena_bytes']:,}"],
+                  ["tensor arena bytes (tflite-micro)",
+                   f"{m['arena_bytes']:,}" if m.get("arena_bytes") else "not measured"],
                   ["multiply-accumulates per image", f"{m['macs']:,}"],
                   ["parameters", f"{m['params']:,}"],
                   ["input", f"{cfg['size']}x{cfg['size']}x{cfg['channels']} int8 (pixel - 128)"],
-                  ["labels", ", ".join(labels)]]),
-              "</body></html>\n"]
+                  ["labels", ", ".join(labels)]])]
+    if m.get("boards"):
+        parts += ["<h2>Fit per board</h2>", _board_table(m["boards"]),
+                  "<p>Latencies are estimates: published figures for MobileNetV1 0.25 96x96 "
+                  "scaled by this model's MACs (sources in boards/*/board.json).</p>"]
+    parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _board_table(rows):
+    def cell(part):
+        return f"{'yes' if part['fits'] else 'NO'}: {part['needed']:,} of {part['budget']:,} bytes"
+    return _table(["board", "RAM (model + arena + app)", "flash (blob)", "estimated latency"],
+                  [[r["board"], cell(r["ram"]), cell(r["flash"]),
+                    "{:g} ms ({:g} to {:g})".format(r["latency_ms_estimate"], *r["latency_range_ms_estimate"])]
+                   for r in rows])
 
 
 def write_report(out_dir, report, data):

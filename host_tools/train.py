@@ -199,30 +199,20 @@ def keras_macs(model):
 
 
 def model_figures(blob_path, keras_model, tflite, blob):
-    """Model and arena bytes, MACs: from `inspect --json` (profile.profile) when it works, else our own.
+    """Model and arena bytes, MACs, ops and board fit: what `inspect` reports (profile.profile).
 
-    `inspect` runs in a child process: tflite-micro can crash the process on
-    some models while its arena is bisected, and that must not lose a training run.
+    tflite-micro runs in a child process there, so a model that crashes it
+    costs only these figures (MACs are then counted from the Keras model).
     """
-    import subprocess
-    import sys
-
-    from . import ROOT
+    from .profile import profile
     figures = {"model_bytes": len(tflite), "blob_bytes": len(blob), "arena_bytes": None,
                "macs": keras_macs(keras_model), "params": int(keras_model.count_params())}
     try:
-        r = subprocess.run([sys.executable, "-m", "host_tools", "inspect", "--json", blob_path],
-                           capture_output=True, text=True, cwd=ROOT, timeout=300)
-        if r.returncode != 0:
-            raise RuntimeError((r.stderr.strip().splitlines() or [f"exit status {r.returncode}"])[-1])
-        p = json.loads(r.stdout)
-    except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired) as e:
-        note(f"train: inspect failed ({e}); MACs counted from the Keras model")
+        p = profile(blob_path)
+    except (UserError, RuntimeError) as e:
+        note(f"train: profiling failed ({e}); MACs counted from the Keras model")
         return figures
-    figures.update({k: p[k] for k in ("arena_bytes_min", "ops", "boards") if k in p})
-    for key in ("macs", "arena_bytes", "model_bytes"):
-        if isinstance(p.get(key), int):
-            figures[key] = p[key]
+    figures.update({k: p[k] for k in ("arena_bytes", "arena_bytes_min", "macs", "ops", "boards")})
     return figures
 
 
@@ -316,7 +306,11 @@ def _train_into(cfg, data, tmp, seconds):
     note("train: converting to full int8")
     calib = calibration_indices(data.train.y, k, seed=cfg.seed)
     tflite = convert(model, data.train.pixels[calib])
-    arena = arena_bytes(tflite)
+    try:
+        arena = arena_bytes(tflite)
+    except RuntimeError as e:
+        raise UserError(f"the int8 model does not run in tflite-micro ({e}); "
+                        "try more --epochs or another --init") from None
     blob_bytes = pack(tflite, data.labels, arena)
     seconds["convert"] = time.monotonic() - t
 
