@@ -20,6 +20,8 @@ help:
 	@echo "make train DATA=photos/ [OUT=out] train on your photos (one folder per class): OUT/model.blob, OUT/report.html"
 	@echo "make evaluate MODEL=out/model.blob DATA=photos/   accuracy, per-class figures, confusion matrix"
 	@echo "make profile [MODEL=] [BOARD=]  arena, MACs, ops and which boards the model fits (BOARD: just that one)"
+	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"
+	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
 	@echo "make test                       the test suite"
 
