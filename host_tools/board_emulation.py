@@ -36,6 +36,7 @@ import numpy as np
 from PIL import Image
 
 from . import DEFAULT_BLOB, ROOT, UserError
+from .device import device_imports
 
 BOARDS_DIR = os.path.join(ROOT, "boards")
 FAKES_DIR = os.path.join(BOARDS_DIR, "fakes")
@@ -197,24 +198,12 @@ def fake_drivers(camera_api="lemariva"):
                 sys.modules[name] = module
 
 
-@contextlib.contextmanager
-def _firmware_imports():
-    """firmware/ first on sys.path and its modules imported afresh; restored afterwards."""
-    names = {f[:-3] for f in os.listdir(FIRMWARE_DIR) if f.endswith(".py")} | {"board", "main"}
-    saved_path = list(sys.path)
-    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
-    sys.path.insert(0, FIRMWARE_DIR)
-    try:
-        yield
-    finally:
-        sys.path[:] = saved_path
-        for n in names:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
-
-
 def load_board(name):
-    """boards/NAME/board.py as the module `board` (call inside fake_drivers())."""
+    """boards/NAME/board.py as the module `board` (call inside fake_drivers()).
+
+    Its imports of shared device modules (firmware/esp32cam.py) find them in
+    firmware/, which host_tools.device keeps on sys.path.
+    """
     board_info(name)
     return _load("board", board_module_path(name))
 
@@ -308,7 +297,7 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api=
     model_path = os.path.abspath(model_path)
     try:
         os.chdir(device_dir or tmp.name)
-        with _firmware_imports(), fake_drivers(camera_api) as fakes, contextlib.redirect_stdout(out):
+        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api) as fakes, contextlib.redirect_stdout(out):
             current = [0]
 
             def source(w, h, f):

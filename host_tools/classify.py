@@ -152,11 +152,21 @@ def _ctrl_c_held():
 def _stop_workers(pool):
     # Like Python 3.14's pool.terminate_workers(): shutdown alone can leave
     # workers waiting for work forever when Ctrl-C came at a bad moment.
+    # The pool's manager thread reaps the workers itself: wait for it rather than
+    # join them here too, since two threads waiting on one pid race (one loses
+    # the exit status and its Process looks alive forever).
     workers = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in workers:
         p.terminate()
-        p.join()
+    if manager is not None:
+        manager.join(10)
+    for p in workers:
+        p.join(10)
+        if p.exitcode is None:
+            p.kill()
+            p.join()
 
 
 def scores(blob, paths, engine="litert", workers=None):

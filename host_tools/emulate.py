@@ -16,6 +16,7 @@ import sys
 
 from . import DEFAULT_BLOB, ROOT, UserError
 from .blob import read
+from .device import device_imports
 from .images import ImageError, load_pixels
 from .results import dequantize, format_line
 
@@ -24,26 +25,9 @@ HOST_BOARD = os.path.join(ROOT, "boards", "host")
 RESULT_PREFIX = "@result "
 
 
-def _device_module_names():
-    names = {"board", "main"}
-    names.update(f[:-3] for f in os.listdir(FIRMWARE) if f.endswith(".py"))
-    return names
-
-
-@contextlib.contextmanager
 def _device_imports():
     """firmware/ and boards/host/ first on sys.path; restored afterwards."""
-    saved_path = list(sys.path)
-    names = _device_module_names()
-    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
-    sys.path[:0] = [FIRMWARE, HOST_BOARD]
-    try:
-        yield
-    finally:
-        sys.path[:] = saved_path
-        for n in names:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
+    return device_imports(FIRMWARE, HOST_BOARD)
 
 
 def run_firmware(frames, blob_path, frames_dir=None):

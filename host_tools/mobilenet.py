@@ -41,9 +41,21 @@ def scaling(x):
     return layers.Rescaling(1 / 127.5, offset=-1.0, name="scale")(x)
 
 
-def check_v1_args(alpha, size, channels=3, classes=2):
-    if alpha not in V1_ALPHAS:
-        raise ValueError(f"alpha must be one of {', '.join(map(str, V1_ALPHAS))}; got {alpha}")
+def classifier(x, size, classes, dropout):
+    """The head on the last feature map: average pool -> [dropout] -> dense(classes) -> softmax."""
+    pool = size // 32  # the last feature map is (size/32) x (size/32)
+    x = layers.AveragePooling2D(pool, name="avg_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    x = layers.Dense(classes, name="logits")(x)
+    return layers.Softmax(name="scores")(x)
+
+
+def check_args(alpha, alphas, size, channels, classes):
+    """The builder arguments' rules, shared by MobileNetV1 and V2 (alphas: the allowed widths)."""
+    if alpha not in alphas:
+        raise ValueError(f"alpha must be one of {', '.join(map(str, alphas))}; got {alpha}")
     if size < MIN_SIZE or size % 32:
         raise ValueError(f"size must be a multiple of 32 and at least {MIN_SIZE}; got {size}")
     if channels not in (1, 3):
@@ -55,7 +67,7 @@ def check_v1_args(alpha, size, channels=3, classes=2):
 def mobilenet_v1(alpha=0.25, size=96, channels=3, classes=2, dropout=0.0, activation="relu",
                  rescale=False):
     """MobileNetV1 classifier taking (size, size, channels) pixels 0..255."""
-    check_v1_args(alpha, size, channels, classes)
+    check_args(alpha, V1_ALPHAS, size, channels, classes)
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation}")
     inputs = keras.Input((size, size, channels), name="pixels")
@@ -63,13 +75,7 @@ def mobilenet_v1(alpha=0.25, size=96, channels=3, classes=2, dropout=0.0, activa
     x = _conv_bn(x, int(32 * alpha), 3, 2, "conv1", activation)
     for block, (filters, stride) in enumerate(V1_BLOCKS, start=1):
         x = _depthwise_separable(x, int(filters * alpha), stride, block, activation)
-    pool = size // 32  # the last feature map is (size/32) x (size/32)
-    x = layers.AveragePooling2D(pool, name="avg_pool")(x)
-    x = layers.Flatten(name="flatten")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
-    x = layers.Dense(classes, name="logits")(x)
-    outputs = layers.Softmax(name="scores")(x)
+    outputs = classifier(x, size, classes, dropout)
     return keras.Model(inputs, outputs, name=f"mobilenet_v1_{alpha}_{size}")
 
 

@@ -15,7 +15,7 @@ ImageNet weights expect inside the model.
 import keras
 from keras import layers
 
-from .mobilenet import MIN_SIZE, scaling
+from .mobilenet import check_args, classifier, scaling
 
 # (expansion t, channels c, repeats n, first stride s) for the 7 bottleneck rows of Table 2.
 V2_BLOCKS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -48,20 +48,9 @@ def _bottleneck(x, expansion, filters, stride, block):
     return x
 
 
-def check_v2_args(alpha, size, channels=3, classes=2):
-    if alpha not in V2_ALPHAS:
-        raise ValueError(f"alpha must be one of {', '.join(map(str, V2_ALPHAS))}; got {alpha}")
-    if size < MIN_SIZE or size % 32:
-        raise ValueError(f"size must be a multiple of 32 and at least {MIN_SIZE}; got {size}")
-    if channels not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3; got {channels}")
-    if classes < 2:
-        raise ValueError(f"classes must be at least 2; got {classes}")
-
-
 def mobilenet_v2(alpha=0.35, size=96, channels=3, classes=2, dropout=0.0, rescale=False):
     """MobileNetV2 classifier taking (size, size, channels) pixels 0..255."""
-    check_v2_args(alpha, size, channels, classes)
+    check_args(alpha, V2_ALPHAS, size, channels, classes)
     inputs = keras.Input((size, size, channels), name="pixels")
     x = scaling(inputs) if rescale else inputs
     x = layers.Conv2D(_divisible(32 * alpha), 3, strides=2, padding="same", use_bias=False,
@@ -77,10 +66,5 @@ def mobilenet_v2(alpha=0.35, size=96, channels=3, classes=2, dropout=0.0, rescal
     x = layers.Conv2D(last, 1, use_bias=False, name="Conv_1")(x)
     x = layers.BatchNormalization(name="Conv_1_bn", **_BN)(x)
     x = layers.ReLU(6.0, name="out_relu")(x)
-    x = layers.AveragePooling2D(size // 32, name="avg_pool")(x)
-    x = layers.Flatten(name="flatten")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="dropout")(x)
-    x = layers.Dense(classes, name="logits")(x)
-    outputs = layers.Softmax(name="scores")(x)
+    outputs = classifier(x, size, classes, dropout)
     return keras.Model(inputs, outputs, name=f"mobilenet_v2_{alpha}_{size}")
