@@ -16,6 +16,20 @@ def ramp(size, channels):
 
 
 def to_int8_tflite(model, calibration, per_channel=True):
+    """Full-int8 .tflite bytes; the converter's own log lines show only if it fails."""
+    import sys
+
+    from .quiet import captured_fds
+    text = []
+    try:
+        with captured_fds() as text:
+            return _convert(model, calibration, per_channel)
+    except Exception:
+        sys.stderr.write("".join(text))
+        raise
+
+
+def _convert(model, calibration, per_channel):
     """Convert a Keras model to full-int8 .tflite bytes.
 
     calibration: uint8 array (N, H, W, C) of representative pixels.

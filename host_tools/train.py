@@ -217,18 +217,8 @@ def model_figures(blob_path, keras_model, tflite, blob):
 
 
 def convert(model, calibration):
-    """Full-int8 .tflite bytes; the converter's own log lines are shown only if it fails."""
-    import sys
-
     from .quantize import to_int8_tflite
-    from .quiet import captured_fds
-    text = []
-    try:
-        with captured_fds() as text:
-            return to_int8_tflite(model, calibration)
-    except Exception:
-        sys.stderr.write("".join(text))
-        raise
+    return to_int8_tflite(model, calibration)
 
 
 # --- evaluation ---------------------------------------------------------------------------
