@@ -37,6 +37,7 @@ from PIL import Image
 
 from . import DEFAULT_BLOB, ROOT, UserError
 from .device import device_imports
+from .results import parse_result_line
 
 BOARDS_DIR = os.path.join(ROOT, "boards")
 FAKES_DIR = os.path.join(BOARDS_DIR, "fakes")
@@ -356,11 +357,9 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api=
         if tmp is not None:
             tmp.cleanup()
     emu.lines = out.lines
-    for line in out.lines:
-        if line.startswith("@result "):
-            r = json.loads(line[len("@result "):])
-            r["image"] = image_paths[r["frame"]] if r["frame"] < len(image_paths) else None
-            emu.results.append(r)
+    for r in filter(None, map(parse_result_line, out.lines)):
+        r["image"] = image_paths[r["frame"]] if r["frame"] < len(image_paths) else None
+        emu.results.append(r)
     if len(emu.results) != len(photos):
         emu.status = 1
     return emu
@@ -379,7 +378,7 @@ def main(args):
     from .images import ImageError, open_image
     from .results import dequantize, format_line
 
-    info = board_info(args.board)
+    board_info(args.board)  # an unknown board: one clear line, before any work
     if not args.images:
         raise UserError("no images given: pass one or more image files")
     model = args.model or DEFAULT_BLOB

@@ -7,7 +7,6 @@ import numpy as np
 
 from . import DEFAULT_BLOB
 from .blob import pack, write_atomic
-from .device import blobfmt
 from .engine import TflmEngine
 from .images import quantize_input
 from .profile import arena_bytes

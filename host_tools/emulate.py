@@ -9,7 +9,6 @@ prints one `@result {...}` line per frame, which is mapped back to its image.
 import contextlib
 import importlib
 import io
-import json
 import os
 import runpy
 import sys
@@ -18,11 +17,10 @@ from . import DEFAULT_BLOB, ROOT, UserError
 from .blob import read
 from .device import device_imports
 from .images import ImageError, load_pixels
-from .results import dequantize, format_line
+from .results import dequantize, format_line, parse_result_line
 
 FIRMWARE = os.path.join(ROOT, "firmware")
 HOST_BOARD = os.path.join(ROOT, "boards", "host")
-RESULT_PREFIX = "@result "
 
 
 def _device_imports():
@@ -45,8 +43,9 @@ def parse_console(text):
     """(result dicts from `@result` lines, the other lines)."""
     results, other = [], []
     for line in text.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            results.append(json.loads(line[len(RESULT_PREFIX):]))
+        r = parse_result_line(line)
+        if r is not None:
+            results.append(r)
         elif line.strip():
             other.append(line)
     return results, other

@@ -1,9 +1,4 @@
-"""`inspect`: what a blob holds, what it needs at run time, and which boards it fits."""
-from .profile import profile
-
-
-def inspect_blob(path):
-    return profile(path)
+"""`inspect`'s text report of profile.profile(): what a blob holds, needs and fits."""
 
 
 def _kb(n):

@@ -14,21 +14,7 @@ import json
 import sys
 
 from . import UserError
-
-RESULT_PREFIX = "@result "
-
-
-def parse_line(line):
-    """The result dict of an `@result` line; None for any other line (or a garbled one)."""
-    if not line.startswith(RESULT_PREFIX):
-        return None
-    try:
-        r = json.loads(line[len(RESULT_PREFIX):])
-    except ValueError:
-        return None
-    if not isinstance(r, dict) or not {"label", "confidence"} <= set(r):
-        return None
-    return r
+from .results import parse_result_line as parse_line
 
 
 def format_result(r):

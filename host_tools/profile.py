@@ -117,16 +117,17 @@ def measured_arena(model):
     return _in_child(_arena_figures, model)
 
 
-def profile(blob_path, boards=None):
+def profile(blob_path, boards=None, arena=None):
     """Everything `inspect` reports about a blob, board table included.
 
     boards: board dicts to check (default: every boards/*/board.json but host).
+    arena: (allocated, smallest) from measured_arena(), if the caller has them.
     """
     b = read(blob_path)
     model = bytes(b.model)
     try:
         ops = model_ops(model)
-        arena, arena_min = measured_arena(model)
+        arena, arena_min = arena or measured_arena(model)
     except (RuntimeError, ValueError) as e:
         raise UserError(f"{blob_path}: the model does not load ({str(e).strip()})") from None
     info = {

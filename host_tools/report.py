@@ -174,8 +174,7 @@ def render(report, data):
               _table(["figure", "value"], [
                   ["model (.tflite) bytes", f"{m['model_bytes']:,}"],
                   ["blob bytes", f"{m['blob_bytes']:,}"],
-                  ["tensor arena bytes (tflite-micro)",
-                   f"{m['arena_bytes']:,}" if m.get("arena_bytes") else "not measured"],
+                  ["tensor arena bytes (tflite-micro)", f"{m['arena_bytes']:,}"],
                   ["multiply-accumulates per image", f"{m['macs']:,}"],
                   ["parameters", f"{m['params']:,}"],
                   ["input", f"{cfg['size']}x{cfg['size']}x{cfg['channels']} int8 (pixel - 128)"],

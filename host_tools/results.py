@@ -18,6 +18,22 @@ def result(image, scores, blob):
     }
 
 
+RESULT_PREFIX = "@result "  # what firmware/app.py prints before each frame's JSON
+
+
+def parse_result_line(line):
+    """The result dict of a device `@result` line; None for any other line (or a garbled one)."""
+    if not line.startswith(RESULT_PREFIX):
+        return None
+    try:
+        r = json.loads(line[len(RESULT_PREFIX):])
+    except ValueError:
+        return None
+    if not isinstance(r, dict) or not {"label", "confidence"} <= set(r):
+        return None
+    return r
+
+
 def format_line(r, as_json):
     if as_json:
         return json.dumps(r, ensure_ascii=False)

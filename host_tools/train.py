@@ -198,17 +198,18 @@ def keras_macs(model):
     return int(total)
 
 
-def model_figures(blob_path, keras_model, tflite, blob):
+def model_figures(blob_path, keras_model, tflite, blob, arena):
     """Model and arena bytes, MACs, ops and board fit: what `inspect` reports (profile.profile).
 
-    tflite-micro runs in a child process there, so a model that crashes it
-    costs only these figures (MACs are then counted from the Keras model).
+    arena: (allocated, smallest) bytes from profile.measured_arena. If profiling
+    fails, MACs are counted from the Keras model instead.
     """
     from .profile import profile
-    figures = {"model_bytes": len(tflite), "blob_bytes": len(blob), "arena_bytes": None,
-               "macs": keras_macs(keras_model), "params": int(keras_model.count_params())}
+    figures = {"model_bytes": len(tflite), "blob_bytes": len(blob), "arena_bytes": arena[0],
+               "arena_bytes_min": arena[1], "macs": keras_macs(keras_model),
+               "params": int(keras_model.count_params())}
     try:
-        p = profile(blob_path)
+        p = profile(blob_path, arena=arena)
     except (UserError, RuntimeError) as e:
         note(f"train: profiling failed ({e}); MACs counted from the Keras model")
         return figures
@@ -279,7 +280,7 @@ def _train_into(cfg, data, tmp, seconds):
     from .blob import pack
     from .device import blobfmt
     from .evaluate import metrics
-    from .profile import arena_bytes
+    from .profile import measured_arena
     from .report import write_report
     from .results import result
 
@@ -297,11 +298,11 @@ def _train_into(cfg, data, tmp, seconds):
     calib = calibration_indices(data.train.y, k, seed=cfg.seed)
     tflite = convert(model, data.train.pixels[calib])
     try:
-        arena = arena_bytes(tflite)
+        arena = measured_arena(tflite)  # (allocated, smallest that runs)
     except RuntimeError as e:
         raise UserError(f"the int8 model does not run in tflite-micro ({e}); "
                         "try more --epochs or another --init") from None
-    blob_bytes = pack(tflite, data.labels, arena)
+    blob_bytes = pack(tflite, data.labels, arena[0])
     seconds["convert"] = time.monotonic() - t
 
     t = time.monotonic()
@@ -320,7 +321,7 @@ def _train_into(cfg, data, tmp, seconds):
         r = result(path, s, blob)
         predictions.append({"image": path, "true": data.labels[y], "label": r["label"],
                             "confidence": r["confidence"], "scores": r["scores"]})
-    figures = model_figures(blob_path, model, tflite, blob_bytes)
+    figures = model_figures(blob_path, model, tflite, blob_bytes, arena)
     seconds["evaluate"] = time.monotonic() - t
 
     report = {
@@ -339,10 +340,8 @@ def _train_into(cfg, data, tmp, seconds):
     }
     note(f"train: held-out accuracy float {report['float']['accuracy']:.1%}, "
          f"int8 {report['int8']['accuracy']:.1%} ({len(data.val)} images)")
-    note(f"train: model {figures['model_bytes']} bytes, tensor arena {figures['arena_bytes'] or arena} bytes, "
+    note(f"train: model {figures['model_bytes']} bytes, tensor arena {figures['arena_bytes']} bytes, "
          f"{figures['macs'] / 1e6:.2f} M MACs")
-    if figures["arena_bytes"] is None:
-        figures["arena_bytes"] = arena
     t = time.monotonic()
     report["seconds"] = {key: round(v, 3) for key, v in seconds.items()}
     write_report(tmp, report, data)
