@@ -3,9 +3,9 @@
     make bench                                   # every bench/bench_*.py
     .venv/bin/python bench/bench_classify.py [--count N] [--workers N] [--repeat N]
 
-Plain loop: one image at a time, host_tools.images.load_pixels (Pillow open
+Plain loop: one image at a time, host_tools.data.images.load_pixels (Pillow open
 and the documented preprocessing), then tflite-micro's invoke. Project:
-host_tools.classify.scores, what `classify` and `evaluate` run. Both see the
+host_tools.infer.classify.scores, what `classify` and `evaluate` run. Both see the
 same photos (../shared/datasets/openmv-mice) in the same run, taking turns
 `--repeat` times (best time of each side counts: other work on a shared
 machine only ever slows a run down); every int8 output of every run is
@@ -43,7 +43,7 @@ def dataset_photos(count):
 def plain_loop(blob, paths):
     import numpy as np
     from tflite_micro import runtime
-    from host_tools.images import load_pixels, quantize_input
+    from host_tools.data.images import load_pixels, quantize_input
     from host_tools.quiet import captured_fds
     with captured_fds((1,)):
         interp = runtime.Interpreter.from_bytes(bytes(blob.model))
@@ -57,7 +57,7 @@ def plain_loop(blob, paths):
 
 
 def project(blob, paths, workers):
-    from host_tools.classify import scores
+    from host_tools.infer.classify import scores
     out = []
     for path, q, err in scores(blob, paths, "litert", workers):
         if err:
@@ -80,7 +80,7 @@ def main():
     import numpy as np
     from host_tools import DEFAULT_BLOB
     from host_tools.blob import read
-    from host_tools.classify import cpu_count
+    from host_tools.infer.classify import cpu_count
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=cpu_count())

@@ -24,7 +24,7 @@ from bench_classify import RESULTS, dataset_photos  # noqa: E402
 def child(count):
     from host_tools import DEFAULT_BLOB
     from host_tools.blob import read
-    from host_tools.classify import classify
+    from host_tools.infer.classify import classify
     photos = dataset_photos(1000)
     paths = itertools.islice(itertools.cycle(photos), count)
     t = time.perf_counter()

@@ -45,7 +45,7 @@ def subset_250(tmp):
 
 
 def run(name, data_dir, epochs):
-    from host_tools.train import Config, train
+    from host_tools.train.train import Config, train
     out = os.path.join(RESULTS, f"train_{name}")
     t = time.monotonic()
     report = train(Config(data_dir, out, epochs=epochs, force=True))

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 
 from . import UserError
-from .device import blobfmt
+from .device.device_code import blobfmt
 
 
 def model_io(model):

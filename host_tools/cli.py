@@ -10,61 +10,61 @@ PROG = "python -m host_tools"
 
 
 def do_model(args):
-    from .build import build_default
+    from .model.build import build_default
     build_default(args.out)
     return 0
 
 
 def do_fetch_weights(args):
-    from .weights import vww_h5
+    from .model.weights import vww_h5
     print(vww_h5())
     return 0
 
 
 def do_classify(args):
-    from .classify import run
+    from .infer.classify import run
     if not args.images:
         raise UserError("no images given: pass one or more image files")
     return run(args.model or DEFAULT_BLOB, args.images, args.json, args.engine, workers=args.workers)
 
 
 def do_demo(args):
-    from .classify import run
-    from .samples import demo_paths
+    from .infer.classify import run
+    from .data.samples import demo_paths
     return run(args.model or DEFAULT_BLOB, demo_paths(), args.json, args.engine, prog="demo")
 
 
 def do_train(args):
-    from .train import run
+    from .train.train import run
     return run(args)
 
 
 def do_evaluate(args):
-    from .evaluate import run
+    from .infer.evaluate import run
     return run(args)
 
 
 def do_emulate(args):
     if getattr(args, "board", "host") not in (None, "host"):
-        from .board_emulation import main as board_main  # a real board's module, on fakes of its drivers
+        from .device.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
         return board_main(args)
-    from .emulate import main
+    from .device.emulate import main
     return main(args)
 
 
 def do_flash(args):
-    from .flash import flash
+    from .device.flash import flash
     return flash(args.board, args.port, args.model)
 
 
 def do_monitor(args):
-    from .monitor import monitor
+    from .device.monitor import monitor
     return monitor(args.port, args.json, args.count)
 
 
 def do_pack(args):
     from .blob import pack, read_labels, write_atomic
-    from .profile import arena_bytes
+    from .model.profile import arena_bytes
     try:
         with open(args.tflite, "rb") as f:
             model = f.read()
@@ -85,11 +85,11 @@ def do_unpack(args):
 
 
 def do_inspect(args):
-    from .inspect_blob import format_report
-    from .profile import profile, fit_message
+    from .model.inspect_blob import format_report
+    from .model.profile import profile, fit_message
     boards = None
     if args.board:
-        from .boards import load_board
+        from .device.boards import load_board
         boards = [load_board(args.board)]
     info = profile(args.blob, boards)
     print(json.dumps(info, indent=2) if args.json else format_report(info))

@@ -17,14 +17,14 @@ def default_blob(tmp_path_factory):
     """The default person/no-person blob; built into a temp dir if `make model` has not run."""
     if os.path.exists(DEFAULT_BLOB):
         return DEFAULT_BLOB
-    from host_tools.build import build_default
+    from host_tools.model.build import build_default
     return build_default(str(tmp_path_factory.mktemp("model") / "vww_96.blob"))
 
 
 @pytest.fixture(scope="session")
 def photos():
     """Paths of real photos shipped with scikit-image."""
-    from host_tools.samples import CALIBRATION, sample_path
+    from host_tools.data.samples import CALIBRATION, sample_path
     return [sample_path(n) for n in CALIBRATION]
 
 

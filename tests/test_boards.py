@@ -14,11 +14,11 @@ import pytest
 from PIL import Image
 
 from conftest import run_cli
-from host_tools import board_emulation as be
+from host_tools.device import board_emulation as be
 from host_tools.blob import read
-from host_tools.classify import classify
-from host_tools.engine import TflmEngine
-from host_tools.samples import sample_path
+from host_tools.infer.classify import classify
+from host_tools.infer.engine import TflmEngine
+from host_tools.data.samples import sample_path
 
 BOARDS = ["esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus"]
 MODEL_SIZED = ["esp32s3_eye", "xiao_esp32s3_sense"]          # camera frame == model input size
@@ -51,7 +51,7 @@ def device_input(frame, width, height, fmt, blob):
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_board_module_compiles_with_mpy_cross(board, tmp_path):
-    from host_tools.flash import mpy_cross_for
+    from host_tools.device.flash import mpy_cross_for
     for arch in ([], ["-march=xtensawin"], ["-march=armv7emdp"]):
         r = subprocess.run([mpy_cross_for("6.3"), *arch, "-o", str(tmp_path / "board.mpy"),
                             be.board_module_path(board)], capture_output=True, text=True)
@@ -137,7 +137,7 @@ def test_camera_frames_have_the_boards_size_and_byte_order(board, first_bytes, t
 
 
 def test_square_frames_are_classifys_pixels_exactly(photos):
-    from host_tools.images import load_pixels, open_image
+    from host_tools.data.images import load_pixels, open_image
     for p in photos[:3]:
         np.testing.assert_array_equal(be.frame_pixels(open_image(p), 96, 96), load_pixels(p, 96))
         wide = be.frame_pixels(open_image(p), 320, 240)

@@ -7,9 +7,9 @@ from PIL import Image
 
 from conftest import run_cli
 from host_tools.blob import read
-from host_tools.engine import LiteRTEngine, TflmEngine
-from host_tools.images import load_pixels, quantize_input
-from host_tools.samples import sample_path
+from host_tools.infer.engine import LiteRTEngine, TflmEngine
+from host_tools.data.images import load_pixels, quantize_input
+from host_tools.data.samples import sample_path
 
 
 def _json_lines(out):
@@ -31,7 +31,7 @@ def test_person_and_not_person_on_real_photos(default_blob):
 
 
 def test_litert_builtin_kernels_equal_tflite_micro_on_real_photos(default_blob, photos):
-    from host_tools.samples import crops
+    from host_tools.data.samples import crops
     blob = read(default_blob)
     litert, tflm = LiteRTEngine(blob.model), TflmEngine(blob.model)
     inputs = [quantize_input(p, blob.in_scale, blob.in_zero)

@@ -8,8 +8,8 @@ from PIL import Image
 
 from conftest import run_cli
 from host_tools import UserError
-from host_tools.dataset import MIN_PER_CLASS, load_training_data
-from host_tools.images import load_pixels
+from host_tools.data.dataset import MIN_PER_CLASS, load_training_data
+from host_tools.data.images import load_pixels
 
 
 def pattern(kind, i, size=(64, 48)):

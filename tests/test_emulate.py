@@ -10,12 +10,12 @@ from PIL import Image
 from conftest import run_cli
 from host_tools import UserError
 from host_tools.blob import pack, read
-from host_tools.classify import classify
-from host_tools.emulate import emulate, main, parse_console, run_firmware
-from host_tools.images import load_pixels
+from host_tools.infer.classify import classify
+from host_tools.device.emulate import emulate, main, parse_console, run_firmware
+from host_tools.data.images import load_pixels
 from host_tools.quiet import captured_fds
-from host_tools.results import format_line
-from host_tools.samples import sample_path
+from host_tools.infer.results import format_line
+from host_tools.data.samples import sample_path
 
 PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
           "motorcycle_left.png")
@@ -28,8 +28,8 @@ MODELS = [("rgb32", 3), ("gray32", 1)]
 def tiny_tflite(channels, size=32):
     """Conv2D(4, 3, stride 4) + global average pool + Dense(3) + softmax, full int8."""
     import keras
-    from host_tools.quantize import to_int8_tflite
-    from host_tools.samples import calibration_set
+    from host_tools.model.quantize import to_int8_tflite
+    from host_tools.data.samples import calibration_set
     keras.utils.set_random_seed(channels)
     model = keras.Sequential([
         keras.Input((size, size, channels)),
@@ -44,7 +44,7 @@ def tiny_tflite(channels, size=32):
 
 @pytest.fixture(scope="module", params=MODELS, ids=[m[0] for m in MODELS])
 def blob_path(request, tmp_path_factory):
-    from host_tools.profile import arena_bytes
+    from host_tools.model.profile import arena_bytes
     model = tiny_tflite(request.param[1])
     path = tmp_path_factory.mktemp("blob") / f"{request.param[0]}.blob"
     path.write_bytes(pack(model, LABELS, arena_bytes(model)))  # the measured arena, exactly
@@ -169,7 +169,7 @@ def test_default_model_on_the_emulator_equals_classify(default_blob):
 
 
 def test_host_board_camera_and_display(blob_path, tmp_path):
-    from host_tools.emulate import _device_imports
+    from host_tools.device.emulate import _device_imports
     blob = read(blob_path)
     shape = (blob.height, blob.width, blob.channels)
     frames = [("a", np.full(shape, 7, np.uint8)), ("b", np.zeros((5, 5, 3), np.uint8))]

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from host_tools.evaluate import format_metrics, metrics
-from host_tools.samples import sample_path
+from host_tools.infer.evaluate import format_metrics, metrics
+from host_tools.data.samples import sample_path
 
 PERSON = ("astronaut.png",)
 NON_PERSON = ("coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png")

@@ -1,6 +1,6 @@
 """`flash` and `monitor` against a fake MicroPython board on a pseudo-terminal.
 
-The fake (host_tools/fakedevice.py) serves the raw REPL and raw-paste mode the
+The fake (tests/support/fakedevice.py) serves the raw REPL and raw-paste mode the
 way MicroPython does and runs what mpremote sends against a temporary folder, so
 the real `flash` command drives it exactly as it would drive a board.
 """
@@ -15,12 +15,12 @@ from PIL import Image
 
 from conftest import ROOT, run_cli
 from host_tools import UserError
-from host_tools import board_emulation as be
-from host_tools import flash as fl
+from host_tools.device import board_emulation as be
+from host_tools.device import flash as fl
 from host_tools.blob import pack, read
-from host_tools.classify import classify
-from host_tools.fakedevice import FakeDevice, mpy_value
-from host_tools.samples import sample_path
+from host_tools.infer.classify import classify
+from tests.support.fakedevice import FakeDevice, mpy_value
+from host_tools.data.samples import sample_path
 
 APP = ["app.mpy", "blobfmt.mpy", "board.mpy", "esp32cam.mpy", "main.py", "model.blob", "postprocess.mpy",
        "preprocess.mpy", "preprocess_viper.mpy", "ui.mpy"]
@@ -251,7 +251,7 @@ def test_monitor_shows_the_boards_results_live(device, default_blob):
 def test_monitor_formats_results_and_passes_other_lines(tmp_path):
     import io
 
-    from host_tools.monitor import format_result, lines, parse_line
+    from host_tools.device.monitor import format_result, lines, parse_line
     r = parse_line('@result {"frame": 3, "label": "person", "index": 0, "confidence": 0.9140625, '
                    '"scores": [106, -106], "fps": 9.8}')
     assert format_result(r) == "frame 3: person 0.914  (9.8 fps)"

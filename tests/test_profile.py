@@ -1,4 +1,4 @@
-"""`inspect` / host_tools.profile: arena, MACs, ops and board fit, checked independently."""
+"""`inspect` / host_tools.model.profile: arena, MACs, ops and board fit, checked independently."""
 import json
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from conftest import run_cli
 from host_tools import UserError
 from host_tools.blob import pack
-from host_tools.profile import board_fit, check_fit, fit_message, profile
+from host_tools.model.profile import board_fit, check_fit, fit_message, profile
 
 
 def _mobilenet_v1_macs(size=96, alpha=0.25, classes=2):
@@ -70,7 +70,7 @@ def tiny(tmp_path_factory):
     """A tiny Keras model, converted to int8 and packed: (blob path, Keras model)."""
     import keras
     from keras import layers
-    from host_tools.quantize import to_int8_tflite
+    from host_tools.model.quantize import to_int8_tflite
     keras.utils.set_random_seed(3)
     inp = keras.Input((20, 20, 3))
     x = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(inp)

@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from conftest import DATASET
-from host_tools import classify as cl
+from host_tools.infer import classify as cl
 from host_tools.blob import read
-from host_tools.engine import TflmEngine
-from host_tools.images import load_pixels, quantize_input
+from host_tools.infer.engine import TflmEngine
+from host_tools.data.images import load_pixels, quantize_input
 
 
 def _plain_tflm(blob, paths):
@@ -111,8 +111,8 @@ def test_workers_must_be_positive(default_blob):
 
 
 def test_litert_runs_the_body_and_tflite_micro_the_classifier(default_blob):
-    from host_tools.engine import CLAMPED_OPS, DATA_OPS, split_model
-    from host_tools.profile import model_ops
+    from host_tools.infer.engine import CLAMPED_OPS, DATA_OPS, split_model
+    from host_tools.model.profile import model_ops
     body, tail, cut = split_model(bytes(read(default_blob).model))
     assert {o["op"] for o in model_ops(body)} <= DATA_OPS | CLAMPED_OPS
     assert [o["op"] for o in model_ops(tail)] == ["FULLY_CONNECTED", "SOFTMAX"]
@@ -143,10 +143,10 @@ def test_a_linear_conv_runs_in_tflite_micro_and_stays_exact(photos):
     # without ReLU (and what follows) must go to the tail.
     import keras
     from keras import layers
-    from host_tools.engine import LiteRTEngine, split_model
-    from host_tools.profile import model_ops
-    from host_tools.quantize import to_int8_tflite
-    from host_tools.samples import calibration_set, crops
+    from host_tools.infer.engine import LiteRTEngine, split_model
+    from host_tools.model.profile import model_ops
+    from host_tools.model.quantize import to_int8_tflite
+    from host_tools.data.samples import calibration_set, crops
     keras.utils.set_random_seed(0)
     inp = keras.Input((32, 32, 3))
     x = layers.Conv2D(8, 3, padding="same", activation="relu")(inp)

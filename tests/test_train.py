@@ -102,8 +102,8 @@ def test_int8_bytes_are_reproducible_from_the_float_model(synthetic):
     import keras
 
     from host_tools.blob import read
-    from host_tools.dataset import load_training_data
-    from host_tools.train import calibration_indices, convert
+    from host_tools.data.dataset import load_training_data
+    from host_tools.train.train import calibration_indices, convert
     data, out, _ = synthetic
     model = keras.models.load_model(str(out / "model.keras"))
     d = load_training_data(str(data), 96, 3, 0.3, seed=1)
@@ -168,7 +168,7 @@ def _boom(cfg, data, tmp, seconds):
 
 
 def test_out_dir_is_refused_replaced_whole_or_left_untouched(tmp_path, monkeypatch):
-    from host_tools import train as T
+    from host_tools.train import train as T
     data = make_dataset(tmp_path / "data", per_class=6)
     out = tmp_path / "out"
     out.mkdir()
@@ -208,14 +208,14 @@ def test_out_dir_is_refused_replaced_whole_or_left_untouched(tmp_path, monkeypat
     (dict(val_split=1.0), "--val-split must be a fraction between 0 and 1 (exclusive); got 1.0"),
 ])
 def test_argument_rules_are_stated_with_the_value(kwargs, message):
-    from host_tools.train import Config
+    from host_tools.train.train import Config
     with pytest.raises(UserError) as e:
         Config("data", "out", **kwargs)
     assert str(e.value).startswith(message)
 
 
 def test_defaults():
-    from host_tools.train import Config
+    from host_tools.train.train import Config
     c = Config("data", "out")
     assert (c.arch, c.alpha, c.size, c.init, c.epochs, c.batch_size, c.val_split) == \
         ("mobilenet_v1", 0.25, 96, "vww", 40, 16, 0.3)
@@ -239,7 +239,7 @@ def test_imagenet_offline_fails_at_once(tmp_path, monkeypatch):
 
 def test_imagenet_check_does_not_hang_without_a_network(monkeypatch, tmp_path):
     """A connection attempt that never returns (a black-holed network) still fails in seconds."""
-    from host_tools import backbones
+    from host_tools.model import backbones
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(backbones.socket, "create_connection", lambda *a, **k: time.sleep(60))
     t = time.monotonic()
@@ -251,9 +251,9 @@ def test_imagenet_check_does_not_hang_without_a_network(monkeypatch, tmp_path):
 # --- the builders ----------------------------------------------------------------------------
 
 def test_alpha_lists_match_the_builders():
-    from host_tools.backbones import ALPHAS
-    from host_tools.mobilenet import V1_ALPHAS
-    from host_tools.mobilenet_v2 import V2_ALPHAS
+    from host_tools.model.backbones import ALPHAS
+    from host_tools.model.mobilenet import V1_ALPHAS
+    from host_tools.model.mobilenet_v2 import V2_ALPHAS
     assert ALPHAS == {"mobilenet_v1": V1_ALPHAS, "mobilenet_v2": V2_ALPHAS}
 
 
@@ -263,9 +263,9 @@ def test_imagenet_weights_copy_into_our_builders_exactly(arch, alpha, channels):
     """Keras' application with (random) weights vs our model with them copied, on raw pixels."""
     import keras
 
-    from host_tools.backbones import copy_weights, keras_application
-    from host_tools.mobilenet import mobilenet_v1
-    from host_tools.mobilenet_v2 import mobilenet_v2
+    from host_tools.model.backbones import copy_weights, keras_application
+    from host_tools.model.mobilenet import mobilenet_v1
+    from host_tools.model.mobilenet_v2 import mobilenet_v2
     keras.utils.set_random_seed(3)
     size = 64
     source = keras_application(arch, alpha, size, None)
@@ -291,10 +291,10 @@ def test_mobilenet_v2_converts_and_runs_on_the_device_engine():
     import keras
 
     from host_tools.blob import model_io
-    from host_tools.engine import LiteRTEngine, TflmEngine
-    from host_tools.mobilenet_v2 import mobilenet_v2
-    from host_tools.train import convert
-    from host_tools.backbones import he_normal_kernels
+    from host_tools.infer.engine import LiteRTEngine, TflmEngine
+    from host_tools.model.mobilenet_v2 import mobilenet_v2
+    from host_tools.train.train import convert
+    from host_tools.model.backbones import he_normal_kernels
     keras.utils.set_random_seed(0)
     model = mobilenet_v2(0.35, 32, 3, 3)
     he_normal_kernels(model, seed=0)  # what --init none starts from: activations keep their scale

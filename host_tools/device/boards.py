@@ -2,7 +2,7 @@
 import json
 import os
 
-from . import ROOT, UserError
+from .. import ROOT, UserError
 
 BOARDS_DIR = os.path.join(ROOT, "boards")
 _BUDGET_KEYS = ("ram_bytes", "app_ram_bytes", "flash_bytes", "model_in_ram")

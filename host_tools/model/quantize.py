@@ -19,7 +19,7 @@ def to_int8_tflite(model, calibration, per_channel=True):
     """Full-int8 .tflite bytes; the converter's own log lines show only if it fails."""
     import sys
 
-    from .quiet import captured_fds
+    from ..quiet import captured_fds
     text = []
     try:
         with captured_fds() as text:

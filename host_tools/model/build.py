@@ -5,13 +5,13 @@ import sys
 
 import numpy as np
 
-from . import DEFAULT_BLOB
-from .blob import pack, write_atomic
-from .engine import TflmEngine
-from .images import quantize_input
+from .. import DEFAULT_BLOB
+from ..blob import pack, write_atomic
+from ..infer.engine import TflmEngine
+from ..data.images import quantize_input
 from .profile import arena_bytes
 from .quantize import to_int8_tflite
-from .samples import calibration_set
+from ..data.samples import calibration_set
 
 MIN_AGREEMENT = 0.95
 

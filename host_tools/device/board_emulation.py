@@ -35,9 +35,9 @@ import traceback
 import numpy as np
 from PIL import Image
 
-from . import DEFAULT_BLOB, ROOT, UserError
-from .device import device_imports
-from .results import parse_result_line
+from .. import DEFAULT_BLOB, ROOT, UserError
+from .device_code import device_imports
+from ..infer.results import parse_result_line
 
 BOARDS_DIR = os.path.join(ROOT, "boards")
 FAKES_DIR = os.path.join(BOARDS_DIR, "fakes")
@@ -79,7 +79,7 @@ def frame_pixels(img, width, height, channels=3):
     byte-identical to classify's input pixels; other shapes crop the largest
     centred region of the frame's aspect ratio, then resize it the same way.
     """
-    from .images import _flatten_alpha, _to_8bit, to_pixels
+    from ..data.images import _flatten_alpha, _to_8bit, to_pixels
     if width == height:
         return to_pixels(img, width, channels)
     img = _flatten_alpha(_to_8bit(img)).convert("L" if channels == 1 else "RGB")
@@ -140,7 +140,7 @@ class TflmRunner:
     def __init__(self, model, arena_size=None):
         from tflite_micro import runtime
 
-        from .quiet import captured_fds
+        from ..quiet import captured_fds
         try:
             with captured_fds((1,)):  # its constructor prints to C stdout
                 self._interp = runtime.Interpreter.from_bytes(bytes(model), arena_size=arena_size)
@@ -203,7 +203,7 @@ def load_board(name):
     """boards/NAME/board.py as the module `board` (call inside fake_drivers()).
 
     Its imports of shared device modules (firmware/esp32cam.py) find them in
-    firmware/, which host_tools.device keeps on sys.path.
+    firmware/, which host_tools.device.device_code keeps on sys.path.
     """
     board_info(name)
     return _load("board", board_module_path(name))
@@ -284,7 +284,7 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api=
     device_dir: the working directory the board sees as its filesystem
     (default: a temporary one). Returns an Emulation.
     """
-    from .images import open_image
+    from ..data.images import open_image
 
     info = board_info(board_name)
     cam = info["camera"]
@@ -374,9 +374,9 @@ def main(args):
     per image, in order), plus "led" / "lcd" in JSON; the board's other serial
     output and notes about its LED and LCD go to stderr.
     """
-    from .blob import read
-    from .images import ImageError, open_image
-    from .results import dequantize, format_line
+    from ..blob import read
+    from ..data.images import ImageError, open_image
+    from ..infer.results import dequantize, format_line
 
     board_info(args.board)  # an unknown board: one clear line, before any work
     if not args.images:

@@ -12,8 +12,8 @@ import sys
 
 import numpy as np
 
-from . import UserError
-from .progress import bar, note
+from .. import UserError
+from ..progress import bar, note
 
 
 def metrics(y_true, y_pred, labels):
@@ -56,7 +56,7 @@ def format_metrics(m, labels):
 
 def labelled_files(data_dir, labels):
     """[(path, label)] of DATA_DIR's class folders, and the skipped [(path, reason)]."""
-    from .dataset import SPLIT_DIRS, find_files
+    from ..data.dataset import SPLIT_DIRS, find_files
     layout, found, files, skipped = find_files(data_dir)
     if layout == "split":
         note(f"evaluate: {data_dir} has {' and '.join(d + '/' for d in SPLIT_DIRS)}; evaluating validation/")
@@ -76,7 +76,7 @@ def labelled_files(data_dir, labels):
 
 def evaluate(blob_path, data_dir, engine="litert"):
     """Run every image through classify(); returns the report dict."""
-    from .blob import read
+    from ..blob import read
     from .classify import classify
     blob = read(blob_path)
     pairs, skipped = labelled_files(data_dir, blob.labels)

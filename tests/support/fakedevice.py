@@ -20,7 +20,7 @@ against a directory standing in for the board's filesystem:
     subprocess.run(["mpremote", "connect", dev.port, "fs", "ls"])
     dev.stop()
 
-Run by hand: `python -m host_tools.fakedevice DIR` prints the port and serves
+Run by hand: `python -m tests.support.fakedevice DIR` prints the port and serves
 until Ctrl-C (then `make flash BOARD=esp32s3_eye PORT=/dev/pts/N`).
 """
 import binascii
@@ -505,7 +505,7 @@ class FakeDevice:
 def main(argv=None):
     import argparse
     import tempfile
-    p = argparse.ArgumentParser(prog="python -m host_tools.fakedevice",
+    p = argparse.ArgumentParser(prog="python -m tests.support.fakedevice",
                                 description="Serve a fake MicroPython board on a pseudo-terminal.")
     p.add_argument("dir", nargs="?", help="folder standing in for the board's filesystem "
                                           "(default: a new temporary folder)")

@@ -13,11 +13,11 @@ import os
 import runpy
 import sys
 
-from . import DEFAULT_BLOB, ROOT, UserError
-from .blob import read
-from .device import device_imports
-from .images import ImageError, load_pixels
-from .results import dequantize, format_line, parse_result_line
+from .. import DEFAULT_BLOB, ROOT, UserError
+from ..blob import read
+from .device_code import device_imports
+from ..data.images import ImageError, load_pixels
+from ..infer.results import dequantize, format_line, parse_result_line
 
 FIRMWARE = os.path.join(ROOT, "firmware")
 HOST_BOARD = os.path.join(ROOT, "boards", "host")

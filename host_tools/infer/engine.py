@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from .quiet import captured_fds
+from ..quiet import captured_fds
 
 ENGINES = ("litert", "tflm")
 

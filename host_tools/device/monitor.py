@@ -13,8 +13,8 @@ stops after N results. The port is only read: the board is not reset.
 import json
 import sys
 
-from . import UserError
-from .results import parse_result_line as parse_line
+from .. import UserError
+from ..infer.results import parse_result_line as parse_line
 
 
 def format_result(r):

@@ -2,7 +2,7 @@
 
     --arch mobilenet_v1 | mobilenet_v2    --alpha A    --size S    --init vww | imagenet | none
 
-- vww: the pretrained person/no-person MobileNetV1 0.25 (offline; host_tools.vww).
+- vww: the pretrained person/no-person MobileNetV1 0.25 (offline; host_tools.model.vww).
 - imagenet: Keras' ImageNet weights (keras.applications, include_top=False),
   downloaded once into ~/.keras/models; offline this fails at once. The
   -1..1 input scaling those weights expect goes inside the model.
@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 
-from . import UserError
+from .. import UserError
 
 ARCHS = ("mobilenet_v1", "mobilenet_v2")
 INITS = ("vww", "imagenet", "none")

@@ -7,10 +7,10 @@ import math
 import os
 import re
 
-from . import UserError
-from .blob import read
-from .boards import BOARDS_DIR, load_board, load_boards
-from .quiet import captured_fds
+from .. import UserError
+from ..blob import read
+from ..device.boards import BOARDS_DIR, load_board, load_boards
+from ..quiet import captured_fds
 
 _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 
@@ -104,7 +104,7 @@ def _in_child(fn, model):
     untrained model's can be), and that must not take the caller with it."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
-    from .classify import process_context
+    from ..infer.classify import process_context
     with ProcessPoolExecutor(1, mp_context=process_context()) as pool:
         try:
             return pool.submit(fn, bytes(model)).result()

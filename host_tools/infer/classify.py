@@ -17,10 +17,10 @@ from itertools import islice
 
 import numpy as np
 
-from . import UserError
-from .blob import read
+from .. import UserError
+from ..blob import read
 from .engine import ENGINES, make_engine, prepare
-from .images import ImageError, input_lut, load_pixels
+from ..data.images import ImageError, input_lut, load_pixels
 from .results import format_line, result
 
 CHUNK = 8   # images per worker task and per LiteRT invoke: fewer round trips

@@ -6,7 +6,7 @@ Layouts (docs/training.md):
     DATA_DIR/train/<label>/<image>                the split is given: train/ and validation/
     DATA_DIR/validation/<label>/<image>           hold the same class folders
 
-Every image is decoded and resized once, by host_tools.images.load_pixels (the
+Every image is decoded and resized once, by host_tools.data.images.load_pixels (the
 same code `classify` runs), into one uint8 array that training, calibration,
 evaluation and the report all share.
 """
@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import UserError
-from .device import blobfmt
+from .. import UserError
+from ..device.device_code import blobfmt
 from .images import ImageError, load_pixels
-from .progress import bar
+from ..progress import bar
 
 MIN_PER_CLASS = 5
 SPLIT_DIRS = ("train", "validation")

@@ -1,0 +1,1 @@
+"""Photos in, int8 pixels out."""

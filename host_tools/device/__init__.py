@@ -1,0 +1,1 @@
+"""Boards: deploy, monitor, emulate."""

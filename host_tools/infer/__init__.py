@@ -1,0 +1,1 @@
+"""Run a blob on the host, exactly as the device does."""

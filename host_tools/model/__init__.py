@@ -1,0 +1,1 @@
+"""Build, convert and measure the network."""

@@ -1,0 +1,1 @@
+"""Fine-tune on the user's photos: train -> blob + report."""
