@@ -229,7 +229,8 @@ class FakeDevice:
         self._slave = None
         self._thread = None
         self._stop = threading.Event()
-        self._pending = b""
+        self._pending = b""     # received, not yet consumed: self._pending[self._pos:]
+        self._pos = 0
         self._drop_now = False
         self._reset_namespace()
 
@@ -287,8 +288,9 @@ class FakeDevice:
 
     def _read_some(self, timeout=None):
         """Bytes from the host (b"" on timeout); None once the line is gone."""
-        if self._pending:
-            data, self._pending = self._pending, b""
+        if self._pos < len(self._pending):
+            data = self._pending[self._pos:]
+            self._pending, self._pos = b"", 0
             return data
         fd = self._master
         if fd is None or self._stop.is_set() or self._drop_now:
@@ -316,14 +318,21 @@ class FakeDevice:
         return data
 
     def _bytes(self):
-        """The host's bytes one at a time, until the line is gone."""
+        """The host's bytes one at a time, until the line is gone. What is not
+        consumed yet stays in _pending, so _read_some() (the app relay) gets it."""
         while True:
             data = self._read_some()
             if data is None:
                 if self._drop_now:
                     self._drop()
                 return
-            yield from data
+            self._pending, self._pos = data, 0
+            while self._pos < len(self._pending):
+                self._pos += 1
+                yield self._pending[self._pos - 1]
+
+    def _unread(self, data):
+        self._pending, self._pos = data + self._pending[self._pos:], 0
 
     def _drop(self):
         self.dropped = True
@@ -430,7 +439,7 @@ class FakeDevice:
                             b'  File "main.py", line 5, in <module>\r\nKeyboardInterrupt: \r\n')
                 held = held[held.index(b"\x03") + 1:]
                 break
-        self._pending = held + self._pending
+        self._unread(held)
         return True
 
     def _run_app(self):
@@ -448,10 +457,13 @@ class FakeDevice:
                 fd = self._master
                 if fd is None or self._stop.is_set():
                     return False
+                held = self._pos < len(self._pending)   # bytes that came with the reset
                 try:
-                    ready, _, _ = select.select([fd, out], [], [], 0.2)
+                    ready, _, _ = select.select([fd, out], [], [], 0 if held else 0.2)
                 except (OSError, ValueError):
                     return False
+                if held:
+                    ready.append(fd)
                 if out in ready:
                     data = os.read(out, 65536)
                     if not data:       # the app ended: back to the REPL
@@ -466,7 +478,7 @@ class FakeDevice:
                     if b"\x03" in data:
                         self._write(b"Traceback (most recent call last):\r\n"
                                     b'  File "main.py", line 5, in <module>\r\nKeyboardInterrupt: \r\n')
-                        self._pending = data[data.index(b"\x03") + 1:]
+                        self._unread(data[data.index(b"\x03") + 1:])
                         return True
                     proc.stdin.write(data)
         finally:
