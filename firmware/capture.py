@@ -112,6 +112,7 @@ class Capture:
                 p.register(self._in, select.POLLIN)
                 self._poll = p
                 self._ipoll = getattr(p, "ipoll", None)   # MicroPython: allocation-free
+                self._ready()   # ipoll makes its result tuple on first use: now, not in the loop
             except (AttributeError, OSError, TypeError, ValueError):
                 self._poll = None
         self._byte = bytearray(1)

