@@ -47,8 +47,6 @@ def do_evaluate(args):
 def do_emulate(args):
     if getattr(args, "serve", False):
         from .device.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
-        if not args.images:
-            raise UserError("no images given: the emulated camera needs at least one photo")
         serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
                   announce=lambda s: print(s, flush=True))
         return 0

@@ -332,3 +332,22 @@ def test_the_device_side_runs_under_micropython_and_sends_the_frame_without_allo
         got = b"".join(base64.b64decode(line[6:]) for line in data_lines)
         np.testing.assert_array_equal(np.frombuffer(got, np.uint8), np.frombuffer(frame, np.uint8))
     assert lines[5 + 2 * chunks:] == ["@frame-error unknown request (the host sends @frame)", "unknown False"]
+
+
+def test_emulate_serve_puts_a_board_on_a_pseudo_terminal(default_blob):
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "emulate", "--serve", "--board", "openmv_h7_plus",
+                             "--model", default_blob, *PHOTOS], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("openmv_h7_plus emulated on /dev/pts/") and first.strip().endswith("(Ctrl-C to stop)")
+        (frame,) = cap.frames(first.split()[3], count=1)
+        assert (frame.width, frame.height, frame.format) == (320, 240, "RGB565_LE")
+        np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8),
+                                      np.frombuffer(camera_frame("openmv_h7_plus", frame.n, None), np.uint8))
+        assert frame.pixels().shape == (96, 96, 3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and err.strip() == "emulate: interrupted"

@@ -29,6 +29,7 @@ from .. import UserError
 from ..data.dataset import check_label
 from ..infer.results import parse_result_line
 from .board_emulation import BYTES_PER_PIXEL, camera_view
+from .monitor import _why
 
 REQUEST = b"@frame\n"
 HEADER = "@frame "
@@ -76,13 +77,6 @@ def sample(view, out_height, out_width):
 
 
 # --- the serial line ----------------------------------------------------------
-
-def _why(e):
-    text = str(e).strip() or type(e).__name__
-    if "No such file" in text or "could not open port" in text:
-        return "no such device"
-    return text.splitlines()[-1]
-
 
 class Link:
     """The board's serial line, asking for frames: with Link(port) as link: link.frame()."""

@@ -71,8 +71,6 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
                                   load_board)
     from .device_code import device_imports
 
-    if not image_paths:
-        raise UserError("no images given: the emulated camera needs at least one photo")
     wait = _paced(fps)
     model_path = os.path.abspath(model_path)
     if board_name == "host":
@@ -117,8 +115,26 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
         os.chdir(cwd)
 
 
+def check(board_name, image_paths, model_path):
+    """UserError, before anything starts, for an unknown board, a bad blob or image."""
+    from ..blob import read
+    from ..data.images import ImageError, open_image
+    from .board_emulation import board_info
+    if board_name != "host":
+        board_info(board_name)
+    if not image_paths:
+        raise UserError("no images given: the emulated camera needs at least one photo")
+    read(model_path)
+    for p in image_paths:
+        try:
+            open_image(p)
+        except ImageError as e:
+            raise UserError(str(e)) from None
+
+
 def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, announce=print, **kw):
     """Open a pseudo-terminal, announce its name, and run the app with it as the console."""
+    check(board_name, image_paths, model_path)
     master, slave = os.openpty()
     tty.setraw(slave)          # no echo, no newline translation: a plain serial line
     announce(f"{board_name} emulated on {os.ttyname(slave)} (Ctrl-C to stop)")
@@ -171,6 +187,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         if args.stdio:
+            check(args.board, args.images, args.model)
             with console(0, 1):
                 run_app(args.board, args.images, args.model, args.fps, device_dir=args.device_dir)
         else:
