@@ -351,3 +351,9 @@ def test_emulate_serve_puts_a_board_on_a_pseudo_terminal(default_blob):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and err.strip() == "emulate: interrupted"
+
+
+def test_a_label_folder_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "mug").write_text("a file")
+    with pytest.raises(UserError, match="mug: not a folder"):
+        cap.capture("/dev/no-such-port", "mug", str(tmp_path), count=1)

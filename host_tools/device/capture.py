@@ -92,7 +92,6 @@ class Link:
         except (serial.SerialException, OSError, ValueError) as e:
             raise UserError(f"cannot open {port}: {_why(e)}") from None
         self._buf = b""
-        self.results = {}   # frame number -> the board's last @result lines
         try:
             self._ser.reset_input_buffer()   # what the board printed before we asked
         except self._serial_errors:
@@ -255,16 +254,20 @@ def capture(port, label, data_dir, count=50, every=0.5, progress=None, timeout=D
         raise UserError(f"count must be at least 1; got {count}")
     if every < 0:
         raise UserError(f"every must be 0 or more seconds; got {every}")
-    if os.path.exists(data_dir) and not os.path.isdir(data_dir):
-        raise UserError(f"{data_dir}: not a folder")
     folder = os.path.join(data_dir, label)
+    for path in (data_dir, folder):
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise UserError(f"{path}: not a folder")
     written = []
     stream = frames(port, count, every, timeout, baudrate)   # opens the port on first next()
     try:
         for frame in stream:
-            if not written:
+            try:
                 os.makedirs(folder, exist_ok=True)
-            path = write_photo(folder, next_number(folder), frame.image())
+                path = write_photo(folder, next_number(folder), frame.image())
+            except OSError as e:
+                raise UserError(f"cannot write a photo in {folder}: {e.strerror or e}; "
+                                f"the {len(written)} written are whole") from None
             written.append(path)
             if progress is not None:
                 progress(len(written), count, path, frame)
