@@ -357,3 +357,25 @@ def test_a_label_folder_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "mug").write_text("a file")
     with pytest.raises(UserError, match="mug: not a folder"):
         cap.capture("/dev/no-such-port", "mug", str(tmp_path), count=1)
+
+
+def test_a_gray_camera_gives_one_channel_photos_as_the_device_sees_them(tmp_path):
+    from host_tools.blob import pack
+    from host_tools.model.profile import arena_bytes
+    from test_emulate import LABELS, tiny_tflite
+    model = tiny_tflite(1)                      # a one-channel 32x32 model: the host camera turns GRAY
+    blob_path = tmp_path / "gray.blob"
+    blob_path.write_bytes(pack(model, LABELS, arena_bytes(model)))
+    blob = read(str(blob_path))
+    seen = []
+    with EmulatedBoard("host", PHOTOS, str(blob_path), fps=20) as board:
+        written = cap.capture(board.port, "cat", str(tmp_path / "photos"), count=2, every=0,
+                              progress=lambda *a: seen.append(a[3]))
+    for path, frame in zip(written, seen):
+        assert (frame.width, frame.height, frame.format) == (32, 32, "GRAY")
+        sent = camera_frame("host", frame.n, blob)
+        np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8), np.frombuffer(sent, np.uint8))
+        photo = Image.open(path)
+        assert photo.mode == "L"
+        np.testing.assert_array_equal(np.asarray(photo), device_pixels(sent, 32, 32, "GRAY", 32)[..., 0])
+        np.testing.assert_array_equal(load_pixels(path, 32, 1)[..., 0], np.asarray(photo))   # train reads it so

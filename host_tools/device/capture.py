@@ -51,20 +51,18 @@ class Frame:
         self.result = result     # the board's @result for this frame, if it came first
 
     def view(self):
-        """The whole frame decoded to RGB (height, width, 3) uint8 (GRAY: (height, width, 1))."""
-        if self.format == "GRAY":
-            return np.frombuffer(self.data, np.uint8).reshape(self.height, self.width, 1)
+        """The whole frame decoded to RGB, (height, width, 3) uint8 (a GRAY frame: R = G = B)."""
         return camera_view(self.data, self.width, self.height, self.format)
 
     def pixels(self):
         """What the model sees, before the input table: the largest centred square,
-        sampled to the model's size by nearest neighbour (docs/preprocessing.md)."""
+        sampled to the model's size by nearest neighbour (docs/preprocessing.md); RGB."""
         return sample(self.view(), self.model_height, self.model_width)
 
     def image(self):
-        """pixels() as a PIL image (RGB, or L for a GRAY camera)."""
+        """pixels() as a PIL image: RGB, or L (one channel) for a GRAY camera."""
         p = self.pixels()
-        return Image.fromarray(p[..., 0], "L") if p.shape[2] == 1 else Image.fromarray(p, "RGB")
+        return Image.fromarray(p[..., 0], "L") if self.format == "GRAY" else Image.fromarray(p, "RGB")
 
 
 def sample(view, out_height, out_width):
