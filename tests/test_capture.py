@@ -379,3 +379,16 @@ def test_a_gray_camera_gives_one_channel_photos_as_the_device_sees_them(tmp_path
         assert photo.mode == "L"
         np.testing.assert_array_equal(np.asarray(photo), device_pixels(sent, 32, 32, "GRAY", 32)[..., 0])
         np.testing.assert_array_equal(load_pixels(path, 32, 1)[..., 0], np.asarray(photo))   # train reads it so
+
+
+def test_flash_then_capture_on_a_fake_board(default_blob, tmp_path):
+    from host_tools.device import flash as fl
+    root = tmp_path / "board"
+    root.mkdir()
+    with FakeDevice(str(root), app=("xiao_esp32s3_sense", PHOTOS), app_fps=20) as dev:
+        fl.flash("xiao_esp32s3_sense", dev.port, default_blob, log=lambda line: None)   # ends with the reset that boots
+        assert "capture.mpy" in os.listdir(root) and len(dev.apps) == 1
+        (frame,) = cap.frames(dev.port, count=1)
+    np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8),
+                                  np.frombuffer(camera_frame("xiao_esp32s3_sense", frame.n, None), np.uint8))
+    assert frame.result["frame"] == frame.n
