@@ -270,6 +270,8 @@ def capture(port, label, data_dir, count=50, every=0.5, progress=None, timeout=D
             if progress is not None:
                 progress(len(written), count, path, frame)
     except LinkLost as e:
+        if not written:
+            raise UserError(f"lost {port} before the first photo ({e}); nothing was written") from None
         raise UserError(f"lost {port} after {len(written)} of {count} photos ({e}); "
                         f"the {len(written)} written are whole") from None
     except UserError as e:
