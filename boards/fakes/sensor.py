@@ -1,4 +1,5 @@
-"""Host fake of OpenMV's `sensor` module (camera): reset, pixel format, frame size,
+"""Host fake of OpenMV's `sensor` module, the camera API before 4.8 (still in 5.x, deprecated
+there for `csi`): reset, pixel format, frame size,
 snapshot. snapshot() returns an image.Image whose bytearray() holds the frame as
 OpenMV keeps it: RGB565 little-endian (native 16-bit words on the STM32) or 8-bit
 gray. Frames come from `source(width, height, fmt)`, set by the host emulation.
