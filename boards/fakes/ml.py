@@ -44,9 +44,10 @@ def _version():
 class ndarray:
     """The part of ulab's ndarray the board uses: shape, len, flatten, tolist, [i]."""
 
-    def __init__(self, shape, values):
+    def __init__(self, shape, typecode, values):
         self.shape = tuple(shape)
-        self._values = values      # array("b") (raw int8) or array("f") (float32)
+        self._typecode = typecode  # "b" (raw int8) or "f" (float32)
+        self._values = values      # an array of that type
 
     def __len__(self):
         return self.shape[0]
@@ -55,10 +56,10 @@ class ndarray:
         if len(self.shape) == 1:
             return self._values[i]
         row = len(self._values) // self.shape[0]
-        return ndarray(self.shape[1:], self._values[i * row:(i + 1) * row])
+        return ndarray(self.shape[1:], self._typecode, self._values[i * row:(i + 1) * row])
 
     def flatten(self):
-        return ndarray((len(self._values),), array(self._values.typecode, self._values))
+        return ndarray((len(self._values),), self._typecode, array(self._typecode, self._values))
 
     def tolist(self):
         return list(self._values)
@@ -127,7 +128,7 @@ class _CModel:
         if callback is None and post is None:
             return [self._dequantized()]
         if _version() >= (4, 8):
-            outputs = [ndarray(self.output_shape[0], self._output)]
+            outputs = [ndarray(self.output_shape[0], "b", self._output)]
         else:
             outputs = [self._dequantized()]
         return (callback if callback is not None else post)(self, inputs, outputs)
@@ -146,7 +147,7 @@ class _CModel:
     def _dequantized(self):
         zero = self.output_zero_point[0]
         scale = self.output_scale[0]
-        return ndarray(self.output_shape[0], array("f", [(q - zero) * scale for q in self._output]))
+        return ndarray(self.output_shape[0], "f", array("f", [(q - zero) * scale for q in self._output]))
 
 
 class Model(_CModel):
