@@ -14,18 +14,9 @@ keeps it: RGB565 little-endian (native 16-bit words on the STM32) or 8-bit gray.
 Frames come from `source(width, height, fmt)`, set by the host emulation.
 Runs on CPython and on MicroPython.
 """
-import image as _image   # snapshot() has a keyword named image
+import sensor   # the same constants and frame buffer: both modules drive the same camera code
+from sensor import B64X64, B128X128, GRAYSCALE, QQVGA, QVGA, RGB565, VGA, _SIZES  # noqa: F401
 
-RGB565 = _image.RGB565
-GRAYSCALE = _image.GRAYSCALE
-
-B64X64 = 1
-B128X128 = 2
-QQVGA = 3
-QVGA = 4
-VGA = 5
-_SIZES = {B64X64: (64, 64), B128X128: (128, 128), QQVGA: (160, 120), QVGA: (320, 240),
-          VGA: (640, 480)}
 _CUSTOM = 0
 
 _CTL_FAILED = "Sensor control failed."
@@ -90,9 +81,7 @@ class CSI:
         if time != -1 or frames != -1:
             self.skipped += 1      # frames go by while exposure settles
             return None
-        w, h = self._wh
-        fmt = "RGB565_LE" if self._format == RGB565 else "GRAY"
-        frame = source(w, h, fmt) if source else None
-        if frame is None:
+        img = sensor.frame_image(source, self._wh[0], self._wh[1], self._format)
+        if img is None:
             raise RuntimeError("Frame capture has timed out.")
-        return _image.Image(w, h, self._format, buffer=bytearray(frame))
+        return img

@@ -55,8 +55,14 @@ def snapshot():
     if not state.get("ready") or "format" not in state or "size" not in state:
         raise RuntimeError("Sensor Timeout!!")
     w, h = _SIZES[state["size"]]
-    fmt = state["format"]
-    frame = source(w, h, "RGB565_LE" if fmt == RGB565 else "GRAY") if source else None
-    if frame is None:
+    img = frame_image(source, w, h, state["format"])
+    if img is None:
         raise RuntimeError("Sensor Timeout!!")
-    return image.Image(w, h, fmt, buffer=bytearray(frame))
+    return img
+
+
+def frame_image(source, w, h, pixformat):
+    """The source's next frame as an image.Image, as the firmware's frame buffer
+    holds it (shared with the csi fake: both modules drive the same camera code)."""
+    frame = source(w, h, "RGB565_LE" if pixformat == RGB565 else "GRAY") if source else None
+    return None if frame is None else image.Image(w, h, pixformat, buffer=bytearray(frame))
