@@ -178,6 +178,7 @@ def build_parser():
     p.add_argument("--board", default="host", metavar="NAME",
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
                         "(default: host, the emulator board)")
+    p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("--serve", action="store_true",
                    help="run the app until Ctrl-C with a pseudo-terminal as its serial line (printed), "
                         "its camera showing the images in turn: for capture and monitor")

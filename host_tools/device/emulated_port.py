@@ -63,7 +63,7 @@ def console(in_fd, out_fd):
 
 
 def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, device_dir=None,
-            camera_api="lemariva"):
+            camera_api="lemariva", openmv="5"):
     """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever."""
     from ..blob import read
     from ..data.images import load_pixels, open_image
@@ -105,9 +105,9 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
     try:
         if device_dir:
             os.chdir(device_dir)
-        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api) as fakes:
-            fakes["camera"].source = source
-            fakes["sensor"].source = source
+        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api, openmv) as fakes:
+            for name in ("camera", "sensor", "csi"):   # whichever camera API the board module uses
+                fakes[name].source = source
             board = load_board(board_name)
             import app
             app.main(board, model_path)
