@@ -29,10 +29,10 @@ from host_tools.device import capture as cap
 from host_tools.device.emulated_port import EmulatedBoard
 from tests.support.fakedevice import FakeDevice
 
-BOARDS = ["host", "esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus"]
-FAKE = {"esp32s3_eye": {}, "xiao_esp32s3_sense": {},
-        "openmv_h7_plus": {"arch": "armv7emdp", "platform": "OpenMV4P-H7",
-                           "machine": "OpenMV4P-H7 with STM32H743"}}
+# openmv_h7_plus runs OpenMV firmware 5.x fakes (csi), openmv_h7_plus@4 the 4.6 ones (sensor).
+BOARDS = ["host", "esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus", "openmv_h7_plus@4"]
+OPENMV = {"arch": "armv7emdp", "platform": "OpenMV4P-H7", "machine": "OpenMV4P-H7 with STM32H743"}
+FAKE = {"esp32s3_eye": {}, "xiao_esp32s3_sense": {}, "openmv_h7_plus": OPENMV}
 PHOTOS = [sample_path(n) for n in ("astronaut.png", "coffee.png", "chelsea.png")]
 FIRMWARE = os.path.join(ROOT, "firmware")
 
@@ -47,7 +47,8 @@ def firmware_module(name):
 class Board:
     """A running board: .port, .pull() (the cable goes), .fake (FakeDevice or None)."""
 
-    def __init__(self, name, tmp_path, blob_path):
+    def __init__(self, param, tmp_path, blob_path):
+        name, _, openmv = param.partition("@")
         self.name, self.fake, self.emulated = name, None, None
         if name == "host":
             self.emulated = EmulatedBoard("host", PHOTOS, blob_path, fps=20).start()
@@ -56,7 +57,7 @@ class Board:
             root = tmp_path / "board"
             root.mkdir()
             (root / "model.blob").write_bytes(open(blob_path, "rb").read())
-            self.fake = FakeDevice(str(root), app=(name, PHOTOS), app_fps=20, **FAKE[name]).start()
+            self.fake = FakeDevice(str(root), app=(name, PHOTOS, openmv or "5"), app_fps=20, **FAKE[name]).start()
             self.port = self.fake.port
             power_on(self.port)
 

@@ -183,16 +183,19 @@ def main(argv=None):
     p.add_argument("--fps", type=float, default=DEFAULT_FPS, help="camera frames per second at most")
     p.add_argument("--stdio", action="store_true", help="console on stdin/stdout instead of a new pty")
     p.add_argument("--device-dir", help="working directory the board sees as its filesystem")
+    p.add_argument("--openmv", default="5", help="OpenMV firmware the OpenMV fakes follow: 4, 4.8 or 5")
     p.add_argument("images", nargs="+")
     args = p.parse_args(argv)
     try:
         if args.stdio:
             check(args.board, args.images, args.model)
             with console(0, 1):
-                run_app(args.board, args.images, args.model, args.fps, device_dir=args.device_dir)
+                run_app(args.board, args.images, args.model, args.fps, device_dir=args.device_dir,
+                        openmv=args.openmv)
         else:
             serve_pty(args.board, args.images, args.model, args.fps,
-                      announce=lambda s: print(s, flush=True), device_dir=args.device_dir)
+                      announce=lambda s: print(s, flush=True), device_dir=args.device_dir,
+                      openmv=args.openmv)
     except UserError as e:
         print(f"emulate: {e}", file=sys.stderr)
         return 2
