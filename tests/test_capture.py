@@ -271,7 +271,7 @@ class Line(io.IOBase):
     def ioctl(self, req, arg):
         if req == 3:   # MP_STREAM_POLL
             return arg & 1 if self.at < len(self.data) else 0
-        return 0
+        return -1      # anything else (a file descriptor, say): not supported
 
 class Cam:
     width = 96
