@@ -1,7 +1,6 @@
 # The tflm module for CMake ports (the ESP32-S3 recipe, firmware/recipe/esp32s3.mk).
-# tflite-micro itself comes from Espressif's esp-tflite-micro IDF component, whose kernels
-# for CONV_2D, DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, FULLY_CONNECTED and SOFTMAX call
-# ESP-NN. Never built here (no ESP-IDF); see docs/firmware.md.
+# tflite-micro itself comes from Espressif's esp-tflite-micro IDF component, whose optimized
+# kernels use ESP-NN. Never built here (no ESP-IDF); see docs/firmware.md.
 add_library(usermod_tflm INTERFACE)
 target_sources(usermod_tflm INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/modtflm.c
