@@ -8,7 +8,6 @@ every class, packing, and a held-out evaluation of the float and int8 models.
 
 Everything is written to a temporary folder beside OUT_DIR and renamed at the end.
 """
-import json
 import os
 import shutil
 import time
@@ -16,6 +15,7 @@ import time
 import numpy as np
 
 from .. import UserError
+from ..data.names import json_text, shown
 from ..progress import EpochProgress, bar, note
 
 DEFAULTS = dict(arch="mobilenet_v1", size=96, epochs=40, val_split=0.3, seed=0, batch_size=16,
@@ -258,9 +258,10 @@ def train(cfg):
     if data.duplicates:
         n = sum(len(d["dropped"]) for d in data.duplicates)
         note(f"train: {n} duplicate files dropped (identical bytes), listed in the report")
+    for path, reason in data.unreadable:  # one line per file that is not a readable image
+        note(f"train: {shown(path)}: {reason}")
     if data.skipped:
-        note(f"train: {len(data.skipped)} files skipped, listed in the report "
-             f"(first: {data.skipped[0][0]}: {data.skipped[0][1]})")
+        note(f"train: {len(data.skipped)} files skipped, listed in the report")
 
     tmp = temp_dir_for(cfg.out_dir)
     try:
@@ -348,7 +349,7 @@ def _train_into(cfg, data, tmp, seconds):
     seconds["report"] = time.monotonic() - t
     report["seconds"]["report"] = round(seconds["report"], 3)
     with open(os.path.join(tmp, "report.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1, ensure_ascii=False)
+        f.write(json_text(report, indent=1))
     note("train: " + ", ".join(f"{key} {v:.1f} s" for key, v in seconds.items()))
     return report
 
@@ -358,6 +359,6 @@ def run(args):
     cfg = Config(args.data_dir, args.out, arch=args.arch, alpha=args.alpha, size=args.size, init=args.init,
                  epochs=args.epochs, val_split=args.val_split, seed=args.seed, grayscale=args.grayscale,
                  batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force)
-    train(cfg)
-    return 0
+    report = train(cfg)
+    return 1 if report["dataset"]["unreadable"] else 0  # the blob is written; some files were not used
 
