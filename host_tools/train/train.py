@@ -10,6 +10,7 @@ Everything is written to a temporary folder beside OUT_DIR and renamed at the en
 """
 import os
 import shutil
+import threading
 import time
 
 import numpy as np
@@ -21,6 +22,9 @@ from ..progress import EpochProgress, bar, note
 DEFAULTS = dict(arch="mobilenet_v1", size=96, epochs=40, val_split=0.3, seed=0, batch_size=16,
                 learning_rate=1e-3)
 CALIBRATION_IMAGES = 100
+EPOCHS = 40      # at most; early stopping usually ends sooner
+PATIENCE = 3     # epochs without a better held-out loss before stopping
+RECIPES = ("cached", "full")
 OUT_FILES = ("model.blob", "model.keras", "labels.txt", "report.html", "report.json")
 
 
@@ -28,8 +32,9 @@ class Config:
     """The checked arguments of one training run."""
 
     def __init__(self, data_dir, out_dir, arch="mobilenet_v1", alpha=None, size=96, init=None,
-                 epochs=40, val_split=0.3, seed=0, grayscale=False, batch_size=16,
-                 learning_rate=1e-3, force=False, augment=True):
+                 epochs=EPOCHS, val_split=0.3, seed=0, grayscale=False, batch_size=16,
+                 learning_rate=1e-3, force=False, augment=True, recipe="cached", patience=PATIENCE,
+                 copies=None, calibration=CALIBRATION_IMAGES):
         from ..model.backbones import check
         self.alpha, self.init = check(arch, alpha, size, init)
         if not isinstance(epochs, int) or epochs < 1:
@@ -42,6 +47,16 @@ class Config:
             raise UserError(f"--batch-size must be at least 1; got {batch_size}")
         if not learning_rate > 0:
             raise UserError(f"--learning-rate must be more than 0; got {learning_rate}")
+        if recipe not in RECIPES:
+            raise UserError(f"--recipe must be one of {', '.join(RECIPES)}; got {recipe}")
+        if patience is not None and patience < 0:
+            raise UserError(f"--patience must be 0 (never stop early) or more epochs; got {patience}")
+        patience = patience or None
+        if calibration < 1:
+            raise UserError(f"calibration must be at least 1 image; got {calibration}")
+        from .cached import COPIES
+        self.recipe, self.patience, self.calibration = recipe, patience, calibration
+        self.copies = COPIES if copies is None else copies
         self.data_dir, self.out_dir = data_dir, out_dir
         self.arch, self.size, self.epochs, self.val_split, self.seed = arch, size, epochs, val_split, seed
         self.channels = 1 if grayscale else 3
@@ -53,7 +68,10 @@ class Config:
                 "batch_size": self.batch_size, "learning_rate": self.learning_rate,
                 "augmentation": "flip, rotation 0.05 turn, zoom 10%" if self.augment else "none",
                 "batchnorm": "inference mode (frozen)" if self.init != "none" else "trained",
-                "optimizer": f"Adam, cosine decay from {self.learning_rate:g} to 0"}
+                "optimizer": f"Adam, cosine decay from {self.learning_rate:g} to 0",
+                "recipe": self.recipe, "augmented_copies": self.copies if self.recipe == "cached" else None,
+                "early_stopping": f"patience {self.patience} epochs on held-out loss, best weights kept"
+                if self.patience else "off", "calibration_images": self.calibration}
 
 
 # --- the output folder -------------------------------------------------------------------
@@ -114,9 +132,17 @@ def freeze_batchnorm(model):
 
 
 def fit(model, data, cfg, log_epochs=True):
-    """Fine-tune model in place on data.train; returns the history dict."""
+    """Fine-tune model in place on data.train; returns the history dict.
+
+    recipe "cached" (default): blocks 1-5 frozen, their features for each photo and
+    COPIES augmented copies computed once (host_tools.train.cached); an epoch is one
+    pass over those. recipe "full" (the previous one): the whole network, augmented
+    batches made each epoch. Both stop once the held-out loss has not improved for
+    `patience` epochs and keep the weights of the best epoch (patience None: never).
+    """
     import keras
     import tensorflow as tf
+    from .cached import features, split, training_features
 
     if cfg.init != "none":
         freeze_batchnorm(model)
@@ -124,32 +150,47 @@ def fit(model, data, cfg, log_epochs=True):
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = 0.9
-    inputs = keras.Input(model.input_shape[1:], name="pixels")
-    x = augmentation(cfg.seed)(inputs) if cfg.augment else inputs
-    trainer = keras.Model(inputs, model(x), name="trainer")
-    steps = cfg.epochs * -(-len(data.train) // cfg.batch_size)
+    parts = split(model) if cfg.recipe == "cached" and cfg.init != "none" else None
+    if parts:
+        t = time.monotonic()
+        front, trainer = parts
+        front.trainable = False
+        x, y = training_features(front, data.train.pixels, data.train.y,
+                                 augmentation(cfg.seed) if cfg.augment else None, cfg.copies if cfg.augment else 0)
+        val = (trainer, features(front, data.val.pixels), data.val.y)
+        note(f"train: frozen blocks' features of {len(x)} training images (with augmented copies) and "
+             f"{len(data.val)} validation images in {time.monotonic() - t:.1f} s")
+    else:
+        inputs = keras.Input(model.input_shape[1:], name="pixels")
+        aug = augmentation(cfg.seed)(inputs) if cfg.augment else inputs
+        trainer = keras.Model(inputs, model(aug), name="trainer")
+        x, y = data.train.pixels, data.train.y
+        val = (model, data.val.pixels, data.val.y)
+    steps = cfg.epochs * -(-len(x) // cfg.batch_size)
     # Cosine decay to zero: the last epochs take small steps, so the final weights
     # are settled (a constant rate let the loss jump late in a run).
     rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, steps)
-    trainer.compile(optimizer=keras.optimizers.Adam(rate),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    trainer.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy",
+                    metrics=["accuracy"], jit_compile=False)
 
-    def batches(subset, shuffle):
-        ds = tf.data.Dataset.from_tensor_slices((subset.pixels, subset.y))
-        if shuffle:
-            ds = ds.shuffle(len(subset), seed=cfg.seed, reshuffle_each_iteration=True)
-        return ds.batch(cfg.batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(2)
-
-    callbacks = [validation_callback(model, data.val)]
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(cfg.batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b)).prefetch(2)
+    callbacks = [validation_callback(*val)]
+    if cfg.patience is not None and len(data.val):
+        callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=cfg.patience,
+                                                       restore_best_weights=True))
     if log_epochs:
         callbacks.append(EpochProgress(cfg.epochs, "train").callback)
-    history = trainer.fit(batches(data.train, True), epochs=cfg.epochs, verbose=0, shuffle=False,
-                          callbacks=callbacks)
-    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    history = trainer.fit(ds, epochs=cfg.epochs, verbose=0, shuffle=False, callbacks=callbacks)
+    out = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    if callbacks[1:2] and isinstance(callbacks[1], keras.callbacks.EarlyStopping):
+        out["best_epoch"] = int(np.argmin(out["val_loss"])) + 1
+    return out
 
 
-def validation_callback(model, val, batch=64):
-    """Adds val_loss and val_accuracy to each epoch's logs (float model, held-out images).
+def validation_callback(model, x, y, batch=64):
+    """Adds val_loss and val_accuracy to each epoch's logs (float model, held-out images:
+    x their pixels, or their cached features for a model that takes those).
 
     One traced forward function: cheaper than Keras' own validation loop,
     whose tracing alone costs seconds on a 2-core machine.
@@ -161,13 +202,13 @@ def validation_callback(model, val, batch=64):
 
     class _Validation(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if logs is None or not len(val):
+            if logs is None or not len(y):
                 return
-            probs = np.concatenate([forward(tf.cast(val.pixels[i:i + batch], tf.float32)).numpy()
-                                    for i in range(0, len(val), batch)])
-            picked = np.clip(probs[np.arange(len(val)), val.y], 1e-7, 1.0)
+            probs = np.concatenate([forward(tf.cast(x[i:i + batch], tf.float32)).numpy()
+                                    for i in range(0, len(y), batch)])
+            picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
             logs["val_loss"] = float(-np.mean(np.log(picked)))
-            logs["val_accuracy"] = float(np.mean(probs.argmax(1) == val.y))
+            logs["val_accuracy"] = float(np.mean(probs.argmax(1) == y))
 
     return _Validation()
 
@@ -235,6 +276,21 @@ def int8_scores(blob, pixels, desc="train: evaluating int8"):
 
 # --- the whole run ------------------------------------------------------------------------
 
+def _import_tensorflow_meanwhile():
+    """Import TensorFlow and Keras in a thread (seconds of work) while the photos are
+    decoded (Pillow releases the GIL); join() before using them."""
+    def work():
+        try:
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+        except Exception:  # noqa: BLE001 - the import where they are used reports it
+            pass
+
+    thread = threading.Thread(target=work, name="import-tensorflow", daemon=True)
+    thread.start()
+    return thread
+
+
 def train(cfg):
     """Run the whole recipe; returns the report dict (also written to OUT_DIR/report.json)."""
     from ..model.backbones import check_imagenet_available
@@ -246,9 +302,13 @@ def train(cfg):
     seconds = {}
 
     t = time.monotonic()
+    importing = _import_tensorflow_meanwhile()
     note(f"train: loading {cfg.data_dir}")
     data = load_training_data(cfg.data_dir, cfg.size, cfg.channels, cfg.val_split, cfg.seed)
     seconds["load"] = time.monotonic() - t
+    t = time.monotonic()
+    importing.join()
+    seconds["import_wait"] = time.monotonic() - t  # TensorFlow's import, beyond the loading it overlapped
     k = len(data.labels)
     tc, vc = data.train.counts(k), data.val.counts(k)
     note(f"train: {k} classes, {len(data.train)} training and {len(data.val)} validation images "
@@ -296,7 +356,7 @@ def _train_into(cfg, data, tmp, seconds):
 
     t = time.monotonic()
     note("train: converting to full int8")
-    calib = calibration_indices(data.train.y, k, seed=cfg.seed)
+    calib = calibration_indices(data.train.y, k, cfg.calibration, seed=cfg.seed)
     tflite = convert(model, data.train.pixels[calib])
     try:
         arena = measured_arena(tflite)  # (allocated, smallest that runs)
@@ -358,7 +418,8 @@ def run(args):
     """The `train` command."""
     cfg = Config(args.data_dir, args.out, arch=args.arch, alpha=args.alpha, size=args.size, init=args.init,
                  epochs=args.epochs, val_split=args.val_split, seed=args.seed, grayscale=args.grayscale,
-                 batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force)
+                 batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force,
+                 recipe=args.recipe, patience=args.patience or None, calibration=args.calibration)
     report = train(cfg)
     return 1 if report["dataset"]["unreadable"] else 0  # the blob is written; some files were not used
 
