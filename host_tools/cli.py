@@ -164,8 +164,8 @@ def build_parser():
     p.add_argument("--init", choices=("vww", "imagenet", "none"),
                    help="first weights: vww (pretrained person/no-person, v1 0.25 only, offline), imagenet "
                         "(Keras, downloaded once), none (random) (default: vww for v1 0.25, else imagenet)")
-    p.add_argument("--epochs", type=int, default=40, help="at most this many (default: 40; early stopping "
-                                                          "usually ends sooner)")
+    p.add_argument("--epochs", type=int, help="at most this many (default: 10 with --recipe cached, each a pass "
+                                              "over the photos and 4 augmented copies; 40 with --recipe full)")
     p.add_argument("--patience", type=int, default=3,
                    help="stop after this many epochs without a better held-out loss, keeping the best "
                         "weights; 0: never stop early (default: 3)")

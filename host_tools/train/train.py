@@ -1,10 +1,14 @@
 """`train`: photos in class folders -> a fine-tuned, full-int8 model blob and a report.
 
 The recipe (docs/training.md): MobileNetV1 0.25 96x96 from the pretrained
-person/no-person weights, the whole network fine-tuned with BatchNorm in
-inference mode, light augmentation (flip, small rotation, zoom), Adam, 40
-epochs, batch 16. Then full-int8 conversion calibrated on training images of
-every class, packing, and a held-out evaluation of the float and int8 models.
+person/no-person weights, BatchNorm in inference mode; blocks 1-5 frozen and
+their features of each photo and of 4 augmented copies (flip, small rotation,
+zoom) computed once (host_tools.train.cached); blocks 6-13 and the classifier
+fine-tuned on them with Adam, batch 16, at most 10 epochs, stopping when the
+held-out loss stops improving and keeping the best weights (`--recipe full`:
+the previous recipe, the whole network on augmented batches for 40 epochs).
+Then full-int8 conversion calibrated on training images of every class,
+packing, and a held-out evaluation of the float and int8 models.
 
 Everything is written to a temporary folder beside OUT_DIR and renamed at the end.
 """
@@ -17,12 +21,11 @@ import numpy as np
 
 from .. import UserError
 from ..data.names import json_text, shown
-from ..progress import EpochProgress, bar, note
+from ..progress import bar, note
+from .fit import fit
 
-DEFAULTS = dict(arch="mobilenet_v1", size=96, epochs=40, val_split=0.3, seed=0, batch_size=16,
-                learning_rate=1e-3)
 CALIBRATION_IMAGES = 100
-EPOCHS = 40      # at most; early stopping usually ends sooner
+EPOCHS = {"cached": 10, "full": 40}  # at most; early stopping may end sooner
 PATIENCE = 3     # epochs without a better held-out loss before stopping
 RECIPES = ("cached", "full")
 OUT_FILES = ("model.blob", "model.keras", "labels.txt", "report.html", "report.json")
@@ -32,11 +35,16 @@ class Config:
     """The checked arguments of one training run."""
 
     def __init__(self, data_dir, out_dir, arch="mobilenet_v1", alpha=None, size=96, init=None,
-                 epochs=EPOCHS, val_split=0.3, seed=0, grayscale=False, batch_size=16,
+                 epochs=None, val_split=0.3, seed=0, grayscale=False, batch_size=16,
                  learning_rate=1e-3, force=False, augment=True, recipe="cached", patience=PATIENCE,
                  copies=None, calibration=CALIBRATION_IMAGES):
         from ..model.backbones import check
         self.alpha, self.init = check(arch, alpha, size, init)
+        if recipe not in RECIPES:
+            raise UserError(f"--recipe must be one of {', '.join(RECIPES)}; got {recipe}")
+        if recipe == "cached" and (arch != "mobilenet_v1" or self.init == "none"):
+            recipe = "full"  # only a pretrained chain of layers can be cut (cached.split)
+        epochs = EPOCHS[recipe] if epochs is None else epochs
         if not isinstance(epochs, int) or epochs < 1:
             raise UserError(f"--epochs must be a whole number of at least 1; got {epochs}")
         if not 0 < val_split < 1:
@@ -47,8 +55,6 @@ class Config:
             raise UserError(f"--batch-size must be at least 1; got {batch_size}")
         if not learning_rate > 0:
             raise UserError(f"--learning-rate must be more than 0; got {learning_rate}")
-        if recipe not in RECIPES:
-            raise UserError(f"--recipe must be one of {', '.join(RECIPES)}; got {recipe}")
         if patience is not None and patience < 0:
             raise UserError(f"--patience must be 0 (never stop early) or more epochs; got {patience}")
         patience = patience or None
@@ -112,106 +118,6 @@ def publish(tmp, out_dir):
 
 
 # --- the model ----------------------------------------------------------------------------
-
-def augmentation(seed):
-    import keras
-    from keras import layers
-    return keras.Sequential([
-        layers.RandomFlip("horizontal", seed=seed),
-        layers.RandomRotation(0.05, fill_mode="reflect", seed=seed + 1),
-        layers.RandomZoom(0.1, fill_mode="reflect", seed=seed + 2),
-    ], name="augmentation")
-
-
-def freeze_batchnorm(model):
-    """BatchNorm in inference mode: its statistics and scale stay as pretrained."""
-    from keras import layers
-    for layer in model.layers:
-        if isinstance(layer, layers.BatchNormalization):
-            layer.trainable = False
-
-
-def fit(model, data, cfg, log_epochs=True):
-    """Fine-tune model in place on data.train; returns the history dict.
-
-    recipe "cached" (default): blocks 1-5 frozen, their features for each photo and
-    COPIES augmented copies computed once (host_tools.train.cached); an epoch is one
-    pass over those. recipe "full" (the previous one): the whole network, augmented
-    batches made each epoch. Both stop once the held-out loss has not improved for
-    `patience` epochs and keep the weights of the best epoch (patience None: never).
-    """
-    import keras
-    import tensorflow as tf
-    from .cached import features, split, training_features
-
-    if cfg.init != "none":
-        freeze_batchnorm(model)
-    else:  # from scratch: BatchNorm learns its statistics, fast enough for a short run
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = 0.9
-    parts = split(model) if cfg.recipe == "cached" and cfg.init != "none" else None
-    if parts:
-        t = time.monotonic()
-        front, trainer = parts
-        front.trainable = False
-        x, y = training_features(front, data.train.pixels, data.train.y,
-                                 augmentation(cfg.seed) if cfg.augment else None, cfg.copies if cfg.augment else 0)
-        val = (trainer, features(front, data.val.pixels), data.val.y)
-        note(f"train: frozen blocks' features of {len(x)} training images (with augmented copies) and "
-             f"{len(data.val)} validation images in {time.monotonic() - t:.1f} s")
-    else:
-        inputs = keras.Input(model.input_shape[1:], name="pixels")
-        aug = augmentation(cfg.seed)(inputs) if cfg.augment else inputs
-        trainer = keras.Model(inputs, model(aug), name="trainer")
-        x, y = data.train.pixels, data.train.y
-        val = (model, data.val.pixels, data.val.y)
-    steps = cfg.epochs * -(-len(x) // cfg.batch_size)
-    # Cosine decay to zero: the last epochs take small steps, so the final weights
-    # are settled (a constant rate let the loss jump late in a run).
-    rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, steps)
-    trainer.compile(optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy",
-                    metrics=["accuracy"], jit_compile=False)
-
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(cfg.batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b)).prefetch(2)
-    callbacks = [validation_callback(*val)]
-    if cfg.patience is not None and len(data.val):
-        callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=cfg.patience,
-                                                       restore_best_weights=True))
-    if log_epochs:
-        callbacks.append(EpochProgress(cfg.epochs, "train").callback)
-    history = trainer.fit(ds, epochs=cfg.epochs, verbose=0, shuffle=False, callbacks=callbacks)
-    out = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    if callbacks[1:2] and isinstance(callbacks[1], keras.callbacks.EarlyStopping):
-        out["best_epoch"] = int(np.argmin(out["val_loss"])) + 1
-    return out
-
-
-def validation_callback(model, x, y, batch=64):
-    """Adds val_loss and val_accuracy to each epoch's logs (float model, held-out images:
-    x their pixels, or their cached features for a model that takes those).
-
-    One traced forward function: cheaper than Keras' own validation loop,
-    whose tracing alone costs seconds on a 2-core machine.
-    """
-    import keras
-    import tensorflow as tf
-
-    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-
-    class _Validation(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if logs is None or not len(y):
-                return
-            probs = np.concatenate([forward(tf.cast(x[i:i + batch], tf.float32)).numpy()
-                                    for i in range(0, len(y), batch)])
-            picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
-            logs["val_loss"] = float(-np.mean(np.log(picked)))
-            logs["val_accuracy"] = float(np.mean(probs.argmax(1) == y))
-
-    return _Validation()
-
 
 def calibration_indices(y, classes, limit=CALIBRATION_IMAGES, seed=0):
     """Up to `limit` training images, the same number from every class (all of a small class)."""
