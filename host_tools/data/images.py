@@ -60,9 +60,11 @@ def to_pixels(img, size, channels=3):
     return np.asarray(img, dtype=np.uint8).reshape(size, size, channels)
 
 
-# Over Pillow's pixel limit an image may be a decompression bomb: Pillow warns,
-# and raises over twice the limit. Here both are the image's error.
-warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+def _refuse_bombs():
+    """Over Pillow's pixel limit an image may be a decompression bomb: Pillow warns,
+    and raises over twice the limit. Here both are the image's error. (Set again
+    at each image, cheaply: a test harness may have reset the warning filters.)"""
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
 def not_a_file(path):
@@ -104,6 +106,7 @@ def open_image(path):
     why = not_a_file(path)  # first: opening a pipe could wait forever
     if why:
         raise ImageError(path, why)
+    _refuse_bombs()
     try:
         with Image.open(path) as img:
             if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # (even if the warning filter is off)

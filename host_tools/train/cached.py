@@ -1,7 +1,7 @@
 """Fine-tuning on cached features: the early layers run once, not every epoch.
 
-MobileNetV1 is a chain of layers. Its early blocks (the pretrained edge and
-texture detectors) stay frozen; their outputs for every training photo and
+MobileNetV1 is a chain of layers. Its first three blocks (the pretrained edge
+and texture detectors) stay frozen; their outputs for every training photo and
 for a few augmented copies of it (flip, rotation, zoom) are computed once.
 Each epoch then trains only the later blocks and the classifier on those
 features: no augmentation, no pass through the frozen blocks, a much smaller
@@ -12,7 +12,7 @@ graph to trace. Validation features are computed once too.
 """
 import numpy as np
 
-CUT = "conv_pw_5_relu"   # blocks 1-5 frozen (12x12 maps at 96x96), blocks 6-13 and the head trained
+CUT = "conv_pw_3_relu"   # blocks 1-3 frozen (24x24x32 maps at 96x96), blocks 4-13 and the head trained
 COPIES = 4               # augmented copies per training photo, besides the photo itself
 
 
@@ -31,8 +31,12 @@ def chain_after(model, cut):
     return rest
 
 
-def split(model, cut=CUT):
-    """(front, back) Keras models with the model's own layers; None if it cannot be cut there."""
+def split(model, cut=CUT, dropout=0.0):
+    """(front, back) Keras models with the model's own layers; None if it cannot be cut there.
+
+    dropout: a Dropout layer of this rate before the classifier's Dense layer, in
+    `back` only (it is inactive at inference anyway; the model itself has none).
+    """
     import keras
     rest = chain_after(model, cut)
     if not rest:
@@ -40,6 +44,8 @@ def split(model, cut=CUT):
     front = keras.Model(model.input, model.get_layer(cut).output, name="front")
     x = inputs = keras.Input(front.output.shape[1:], name="features")
     for layer in rest:
+        if dropout and isinstance(layer, keras.layers.Dense):
+            x = keras.layers.Dropout(dropout, name="back_dropout")(x)
         x = layer(x)
     return front, keras.Model(inputs, x, name="back")
 

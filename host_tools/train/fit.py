@@ -30,7 +30,7 @@ def freeze_batchnorm(model):
 def fit(model, data, cfg, log_epochs=True):
     """Fine-tune model in place on data.train; returns the history dict.
 
-    recipe "cached" (default): blocks 1-5 frozen, their features for each photo and
+    recipe "cached" (default): blocks 1-3 frozen, their features for each photo and
     COPIES augmented copies computed once (host_tools.train.cached); an epoch is one
     pass over those. recipe "full" (the previous one): the whole network, augmented
     batches made each epoch. Both stop once the held-out loss has not improved for
@@ -38,7 +38,7 @@ def fit(model, data, cfg, log_epochs=True):
     """
     import keras
     import tensorflow as tf
-    from .cached import features, split, training_features
+    from .cached import CUT, features, split, training_features
 
     if cfg.init != "none":
         freeze_batchnorm(model)
@@ -46,7 +46,7 @@ def fit(model, data, cfg, log_epochs=True):
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = 0.9
-    parts = split(model) if cfg.recipe == "cached" else None
+    parts = split(model, getattr(cfg, "cut", CUT), getattr(cfg, "dropout", 0.0)) if cfg.recipe == "cached" else None
     if parts:
         t = time.monotonic()
         front, trainer = parts

@@ -1,9 +1,9 @@
 """`train`: photos in class folders -> a fine-tuned, full-int8 model blob and a report.
 
 The recipe (docs/training.md): MobileNetV1 0.25 96x96 from the pretrained
-person/no-person weights, BatchNorm in inference mode; blocks 1-5 frozen and
+person/no-person weights, BatchNorm in inference mode; blocks 1-3 frozen and
 their features of each photo and of 4 augmented copies (flip, small rotation,
-zoom) computed once (host_tools.train.cached); blocks 6-13 and the classifier
+zoom) computed once (host_tools.train.cached); blocks 4-13 and the classifier
 fine-tuned on them with Adam, batch 16, at most 10 epochs, stopping when the
 held-out loss stops improving and keeping the best weights (`--recipe full`:
 the previous recipe, the whole network on augmented batches for 40 epochs).
