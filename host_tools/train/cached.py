@@ -31,12 +31,8 @@ def chain_after(model, cut):
     return rest
 
 
-def split(model, cut=CUT, dropout=0.0):
-    """(front, back) Keras models with the model's own layers; None if it cannot be cut there.
-
-    dropout: a Dropout layer of this rate before the classifier's Dense layer, in
-    `back` only (it is inactive at inference anyway; the model itself has none).
-    """
+def split(model, cut=CUT):
+    """(front, back) Keras models with the model's own layers; None if it cannot be cut there."""
     import keras
     rest = chain_after(model, cut)
     if not rest:
@@ -44,8 +40,6 @@ def split(model, cut=CUT, dropout=0.0):
     front = keras.Model(model.input, model.get_layer(cut).output, name="front")
     x = inputs = keras.Input(front.output.shape[1:], name="features")
     for layer in rest:
-        if dropout and isinstance(layer, keras.layers.Dense):
-            x = keras.layers.Dropout(dropout, name="back_dropout")(x)
         x = layer(x)
     return front, keras.Model(inputs, x, name="back")
 

@@ -38,7 +38,7 @@ def fit(model, data, cfg, log_epochs=True):
     """
     import keras
     import tensorflow as tf
-    from .cached import CUT, features, split, training_features
+    from .cached import features, split, training_features
 
     if cfg.init != "none":
         freeze_batchnorm(model)
@@ -46,7 +46,7 @@ def fit(model, data, cfg, log_epochs=True):
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = 0.9
-    parts = split(model, getattr(cfg, "cut", CUT), getattr(cfg, "dropout", 0.0)) if cfg.recipe == "cached" else None
+    parts = split(model) if cfg.recipe == "cached" else None
     if parts:
         t = time.monotonic()
         front, trainer = parts
