@@ -238,8 +238,11 @@ def test_defaults():
     from host_tools.train.train import Config
     c = Config("data", "out")
     assert (c.arch, c.alpha, c.size, c.init, c.epochs, c.batch_size, c.val_split) == \
-        ("mobilenet_v1", 0.25, 96, "vww", 40, 16, 0.3)
-    assert Config("data", "out", arch="mobilenet_v2").init == "imagenet"
+        ("mobilenet_v1", 0.25, 96, "vww", 10, 16, 0.3)
+    assert (c.recipe, c.patience, c.copies, c.calibration) == ("cached", 3, 4, 100)
+    v2 = Config("data", "out", arch="mobilenet_v2")
+    assert v2.init == "imagenet" and (v2.recipe, v2.epochs) == ("full", 40)  # not a chain: the whole network
+    assert (Config("data", "out", init="none").recipe, Config("data", "out", recipe="full").epochs) == ("full", 40)
 
 
 def test_imagenet_offline_fails_at_once(tmp_path, monkeypatch):
