@@ -146,6 +146,7 @@ def build_parser():
     p.add_argument("--board", default="host", metavar="NAME",
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
                         "(default: host, the emulator board)")
+    p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_emulate)
 
