@@ -3,6 +3,8 @@
 The calibration set always includes one 0..255 ramp so that the input range is
 exactly 0..255: input scale 1.0 and zero point -128, i.e. `pixel - 128`.
 """
+import warnings
+
 import numpy as np
 
 
@@ -55,4 +57,7 @@ def _convert(model, calibration, per_channel):
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
     conv._experimental_disable_per_channel = not per_channel
-    return conv.convert()
+    with warnings.catch_warnings():
+        # From a graph, the converter asks for input statistics; calibration supplies them.
+        warnings.filterwarnings("ignore", "Statistics for quantized inputs were expected")
+        return conv.convert()
