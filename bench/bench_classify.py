@@ -121,7 +121,7 @@ def profile(blob, paths):
     imgs = step("open + decode (Pillow)", lambda: [open_image(p) for p in paths])
     px = step("crop + resize (to_pixels)", lambda: np.stack([to_pixels(i, blob.height, blob.channels) for i in imgs]))
     lut.take(px[:CHUNK])  # (a first call pays for fresh pages; workers reuse theirs)
-    xs = step("quantize (table)", lambda: np.concatenate([lut.take(px[k:k + CHUNK]) for k in range(0, len(px), CHUNK)]))
+    xs = np.concatenate(step("quantize (table)", lambda: [lut.take(px[k:k + CHUNK]) for k in range(0, len(px), CHUNK)]))
     body = eng._body
     n = len(xs) - len(xs) % eng.batch
 
