@@ -109,9 +109,9 @@ def open_image(path):
     _refuse_bombs()
     try:
         with Image.open(path) as img:
-            if img.width * img.height > Image.MAX_IMAGE_PIXELS:  # (even if the warning filter is off)
-                raise Image.DecompressionBombWarning(f"{img.width}x{img.height} pixels, the limit is "
-                                                     f"{Image.MAX_IMAGE_PIXELS}")
+            limit = Image.MAX_IMAGE_PIXELS  # (checked here too, in case the warning filter is off)
+            if limit and img.width * img.height > limit:
+                raise Image.DecompressionBombWarning(f"{img.width}x{img.height} pixels, the limit is {limit}")
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # no copy when already upright
             return img
