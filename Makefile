@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup model classify demo emulate train evaluate inspect profile flash monitor test bench clean
+.PHONY: help setup system-packages firmware firmware-images model classify demo emulate train evaluate inspect profile flash monitor test bench clean
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -23,9 +23,24 @@ help:
 	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"
 	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
+	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7)"
 	@echo "make test                       the test suite"
 
-setup: .venv/.installed model
+setup: system-packages .venv/.installed model
+
+# Debian packages the firmware builds need: installed when missing (as root), else one command to run
+SYSTEM_PACKAGES := build-essential gcc-arm-none-eabi libnewlib-arm-none-eabi \
+	libstdc++-arm-none-eabi-newlib qemu-system-arm
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "setup: installing $$(echo $$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "make setup: missing Debian packages; run: sudo apt-get install -y $$(echo $$missing)" >&2; exit 2; \
+	  fi; \
+	fi
 
 .venv/.installed: requirements.txt requirements.lock
 	python3 -m venv .venv
@@ -36,6 +51,10 @@ setup: .venv/.installed model
 model: .venv/.installed
 	$(TOOLS) fetch-weights
 	$(TOOLS) model
+
+# make firmware BOARD=unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense [HEAP_BYTES=...] (docs/firmware.md)
+firmware:
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD="$(BOARD)" $(if $(HEAP_BYTES),HEAP_BYTES=$(HEAP_BYTES))
 
 classify:
 	$(TOOLS) classify --model $(MODEL) $(IMAGES)
@@ -73,7 +92,12 @@ flash:
 monitor:
 	$(TOOLS) monitor --port "$(PORT)"
 
-test:
+# both firmware images (incremental: seconds when up to date), then the suite
+firmware-images:
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD=unix
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD=qemu_m7
+
+test: firmware-images
 	$(PY) -m pytest -q tests
 
 clean:

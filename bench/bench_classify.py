@@ -1,15 +1,25 @@
-"""Throughput: the `classify` pipeline against a plain loop, on the same 1,000 photos.
+"""Throughput: `classify` against a plain loop and the exact-kernel ceiling, in one run.
 
     make bench                                   # every bench/bench_*.py
     .venv/bin/python bench/bench_classify.py [--count N] [--workers N] [--repeat N]
 
-Plain loop: one image at a time, host_tools.data.images.load_pixels (Pillow open
-and the documented preprocessing), then tflite-micro's invoke. Project:
-host_tools.infer.classify.scores, what `classify` and `evaluate` run. Both see the
-same photos (../shared/datasets/openmv-mice) in the same run, taking turns
-`--repeat` times (best time of each side counts: other work on a shared
-machine only ever slows a run down); every int8 output of every run is
-compared. Results also go to bench/results/bench_classify.json.
+Photos: the first 1,000 of ../shared/datasets/openmv-mice (320x240 JPEGs),
+and the same photos centre-cropped and resized to 96x96 with Pillow and saved
+as JPEG (quality 90) in a temporary folder: the "small photos" case.
+
+- plain loop: one image at a time, host_tools.data.images.load_pixels (Pillow
+  open and the documented preprocessing), then tflite-micro's invoke.
+- ceiling: LiteRT's builtin kernels (no XNNPACK) running the model's exact
+  body (every op but the classifier tail) on inputs decoded and quantized
+  beforehand, batches of 8, one process per core: what the arithmetic alone costs.
+- classify: host_tools.infer.classify.scores, what `classify` and `evaluate`
+  run, from the first path to the last result (worker start included).
+
+Sides take turns `--repeat` times; the best time of each counts (other work
+on a shared machine only ever slows a run down). Every int8 output of every
+classify run is compared with the plain loop's. A profile of one process
+(where the time of one image goes) is printed first. Results also go to
+bench/results/bench_classify.json.
 """
 import argparse
 import glob
@@ -76,10 +86,98 @@ def peak_rss_mb(who):
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
+def small_photos(paths, folder, size=96):
+    """The photos centre-cropped and resized to size x size, saved as JPEG in folder."""
+    from PIL import Image
+    out = []
+    for i, p in enumerate(paths):
+        q = os.path.join(folder, f"{i:04d}.jpg")
+        with Image.open(p) as img:
+            w, h = img.size
+            side = min(w, h)
+            img = img.crop(((w - side) // 2, (h - side) // 2, (w + side) // 2, (h + side) // 2))
+            img.resize((size, size), Image.BILINEAR).save(q, quality=90)
+        out.append(q)
+    return out
+
+
+def profile(blob, paths):
+    """Microseconds per image of each step, in one process (the worker's loop, taken apart)."""
+    import numpy as np
+    from host_tools.data.images import input_lut, open_image, to_pixels
+    from host_tools.infer.classify import BATCH, CHUNK
+    from host_tools.infer.engine import make_engine
+    eng = make_engine(blob.model, "litert", batch=BATCH)
+    lut = input_lut(blob.in_scale, blob.in_zero)
+    steps = {}
+
+    def step(name, fn):
+        t = time.perf_counter()
+        out = fn()
+        steps[name] = (time.perf_counter() - t) / len(paths) * 1e6
+        return out
+
+    step("read file", lambda: [open(p, "rb").read() for p in paths])
+    imgs = step("open + decode (Pillow)", lambda: [open_image(p) for p in paths])
+    px = step("crop + resize (to_pixels)", lambda: np.stack([to_pixels(i, blob.height, blob.channels) for i in imgs]))
+    lut.take(px[:CHUNK])  # (a first call pays for fresh pages; workers reuse theirs)
+    xs = np.concatenate(step("quantize (table)", lambda: [lut.take(px[k:k + CHUNK]) for k in range(0, len(px), CHUNK)]))
+    body = eng._body
+    n = len(xs) - len(xs) % eng.batch
+
+    def run_body():
+        out = []
+        for k in range(0, n, eng.batch):
+            body.set_tensor(eng._in, xs[k:k + eng.batch])
+            body.invoke()
+            out.append([body.get_tensor(i) for i in eng._out])
+        return out
+    hs = step("LiteRT body (batches of 8)", run_body)
+    step("tflite-micro tail (classifier)",
+         lambda: [eng._finish([h[j:j + 1] for h in part]) for part in hs for j in range(eng.batch)])
+    steps["tflite-micro tail (classifier)"] *= len(paths) / n
+    steps["LiteRT body (batches of 8)"] *= len(paths) / n
+    return steps
+
+
+def _ceiling_worker(model, xs, batch, start, conn):
+    from host_tools.infer.engine import LiteRTEngine
+    eng = LiteRTEngine(model, batch=batch)
+    body = eng._body
+    xs = xs[:len(xs) - len(xs) % eng.batch]
+    start.wait()
+    t = time.perf_counter()
+    for k in range(0, len(xs), eng.batch):
+        body.set_tensor(eng._in, xs[k:k + eng.batch])
+        body.invoke()
+    conn.send((len(xs), time.perf_counter() - t))
+
+
+def ceiling(blob, xs, workers, batch=8):
+    """Images/s of the exact LiteRT kernels on pre-decoded inputs, one process per core."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    start = ctx.Barrier(workers + 1)
+    pipes, procs = [], []
+    for w in range(workers):
+        recv, send = ctx.Pipe(False)
+        p = ctx.Process(target=_ceiling_worker, args=(bytes(blob.model), xs[w::workers], batch, start, send))
+        p.start()
+        pipes.append(recv)
+        procs.append(p)
+    start.wait()
+    done = [r.recv() for r in pipes]
+    for p in procs:
+        p.join()
+    return sum(n for n, _ in done) / max(t for _, t in done)
+
+
 def main():
+    import tempfile
     import numpy as np
     from host_tools import DEFAULT_BLOB
     from host_tools.blob import read
+    from host_tools.data.images import load_pixels, quantize_input
     from host_tools.infer.classify import cpu_count
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=1000)
@@ -92,46 +190,71 @@ def main():
     if not os.path.exists(args.model):
         sys.exit(f"bench: {args.model}: no such model blob (run `make model`)")
     blob = read(args.model)
-    paths = dataset_photos(args.count)
+    large = dataset_photos(args.count)
     load_before = os.getloadavg()[0]
+    tmp = tempfile.TemporaryDirectory()
+    small = small_photos(large, tmp.name, blob.height)
+    prof = {name: profile(blob, paths[:400]) for name, paths in (("96x96", small), ("320x240", large))}
 
-    runs = {"plain": [], "project": []}
-    outputs = []
-    for _ in range(args.repeat):
-        for side, fn, extra in (("project", project, (args.workers,)), ("plain", plain_loop, ())):
-            out, seconds = timed(fn, blob, paths, *extra)
-            runs[side].append(round(seconds, 3))
-            outputs.append((side, np.stack(out)))
-    plain = next(o for side, o in outputs if side == "plain")
-    differ = max(int((o != plain).any(axis=1).sum()) for _, o in outputs)
-    t_plain, t_fast = min(runs["plain"]), min(runs["project"])
-    r = {
-        "images": len(paths), "workers": args.workers, "cpus": cpu_count(),
-        "plain_loop_images_per_s": round(len(paths) / t_plain, 1),
-        "project_images_per_s": round(len(paths) / t_fast, 1),
-        "ratio": round(t_plain / t_fast, 2),
-        "identical": differ == 0, "outputs_differing": differ,
-        "peak_rss_mb": {"this_process": round(peak_rss_mb(resource.RUSAGE_SELF), 1),
-                        "largest_worker": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1)},
-        "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
-        "seconds_per_run": runs,
-        "python": platform.python_version(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-    }
-    print(f"bench_classify: {len(paths)} photos from {os.path.normpath(DATASET)}, {args.workers} workers, "
-          f"best of {len(runs['plain'])} runs each")
-    print(f"  plain loop (Pillow + tflite-micro, one by one): {r['plain_loop_images_per_s']:8.1f} images/s")
-    print(f"  project (classify pipeline, litert engine):     {r['project_images_per_s']:8.1f} images/s")
-    print(f"  ratio: {r['ratio']:.2f}x (target 10x)")
-    print(f"  identical int8 outputs: {'yes' if r['identical'] else 'NO'} "
-          f"({len(paths) - differ} of {len(paths)} equal, in every run)")
-    print(f"  peak RSS: this process {r['peak_rss_mb']['this_process']} MB (includes the plain loop), "
-          f"largest worker {r['peak_rss_mb']['largest_worker']} MB")
+    r = {"images": len(large), "workers": args.workers, "cpus": cpu_count(), "profile_us_per_image": prof,
+         "photos": {}}
+    for name, paths in (("96x96", small), ("320x240", large)):
+        xs = np.stack([quantize_input(load_pixels(p, blob.height, blob.channels), blob.in_scale, blob.in_zero)
+                       for p in paths])
+        runs = {"plain": [], "ceiling": [], "classify": []}
+        plain_out, differ = None, 0
+        for _ in range(args.repeat):
+            out, seconds = timed(project, blob, paths, args.workers)
+            runs["classify"].append(round(seconds, 3))
+            runs["ceiling"].append(round(len(paths) / ceiling(blob, xs, args.workers), 3))
+            if plain_out is None or name == "96x96":
+                plain_out, seconds = timed(plain_loop, blob, paths)
+                plain_out = np.stack(plain_out)
+                runs["plain"].append(round(seconds, 3))
+            differ = max(differ, int((np.stack(out) != plain_out).any(axis=1).sum()))
+        rate = {k: round(len(paths) / min(v), 1) for k, v in runs.items()}
+        r["photos"][name] = {
+            "images_per_s": rate, "seconds_per_run": runs,
+            "classify_vs_plain": round(rate["classify"] / rate["plain"], 2),
+            "classify_vs_ceiling": round(rate["classify"] / rate["ceiling"], 3),
+            "identical": differ == 0, "outputs_differing": differ}
+    r.update({"peak_rss_mb": {"this_process": round(peak_rss_mb(resource.RUSAGE_SELF), 1),
+                              "largest_child": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1)},
+              "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
+              "python": platform.python_version(), "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    tmp.cleanup()
+
+    print(f"bench_classify: {len(large)} photos from {os.path.normpath(DATASET)} (320x240 JPEG) and the same "
+          f"resized to 96x96; {args.workers} workers; best of {args.repeat} runs")
+    print("  where one image's time goes, one process (microseconds per image):")
+    names = list(prof["96x96"])
+    print(f"    {'step':<34}{'96x96':>9}{'320x240':>10}")
+    for step in names:
+        print(f"    {step:<34}{prof['96x96'][step]:>9.0f}{prof['320x240'][step]:>10.0f}")
+    print(f"    {'sum':<34}{sum(prof['96x96'].values()):>9.0f}{sum(prof['320x240'].values()):>10.0f}")
+    ok = True
+    for name, p in r["photos"].items():
+        rate = p["images_per_s"]
+        print(f"  {name} photos:")
+        print(f"    plain loop (Pillow + tflite-micro, one by one): {rate['plain']:8.1f} images/s")
+        print(f"    ceiling (exact LiteRT kernels, pre-decoded):     {rate['ceiling']:8.1f} images/s")
+        print(f"    classify:                                        {rate['classify']:8.1f} images/s = "
+              f"{p['classify_vs_plain']:.1f}x the plain loop, {p['classify_vs_ceiling']:.0%} of the ceiling")
+        print(f"    identical int8 outputs: {'yes' if p['identical'] else 'NO'} "
+              f"({len(large) - p['outputs_differing']} of {len(large)} equal to the plain loop's, in every run)")
+        ok = ok and p["identical"]
+    s = r["photos"]["96x96"]
+    print(f"  targets (96x96): 2,000 images/s: {'met' if s['images_per_s']['classify'] >= 2000 else 'NOT met'}; "
+          f"15x the plain loop: {'met' if s['classify_vs_plain'] >= 15 else 'NOT met'}; "
+          f"65% of the ceiling: {'met' if s['classify_vs_ceiling'] >= 0.65 else 'NOT met'}")
+    print(f"  peak RSS: this process {r['peak_rss_mb']['this_process']} MB, "
+          f"largest child {r['peak_rss_mb']['largest_child']} MB")
     print(f"  load average before/after: {load_before:.2f}/{r['load_average_1min']['after']:.2f} "
-          f"(other work on the machine slows both sides)")
+          f"(other work on the machine slows every side)")
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "bench_classify.json"), "w") as f:
         json.dump(r, f, indent=2)
-    return 0 if r["identical"] else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -200,7 +200,16 @@ def build_parser():
     p.add_argument("--init", choices=("vww", "imagenet", "none"),
                    help="first weights: vww (pretrained person/no-person, v1 0.25 only, offline), imagenet "
                         "(Keras, downloaded once), none (random) (default: vww for v1 0.25, else imagenet)")
-    p.add_argument("--epochs", type=int, default=40, help="default: 40")
+    p.add_argument("--epochs", type=int, help="at most this many (default: 10 with --recipe cached, each a pass "
+                                              "over the photos and 4 augmented copies; 40 with --recipe full)")
+    p.add_argument("--patience", type=int, default=3,
+                   help="stop after this many epochs without a better held-out loss, keeping the best "
+                        "weights; 0: never stop early (default: 3)")
+    p.add_argument("--recipe", choices=("cached", "full"), default="cached",
+                   help="cached: early blocks frozen, their features computed once; full: the whole "
+                        "network every epoch, the previous recipe (default: cached)")
+    p.add_argument("--calibration", type=_positive_int, default=100, metavar="N",
+                   help="training images calibrating the int8 conversion (default: 100)")
     p.add_argument("--val-split", type=float, default=0.3,
                    help="fraction of each class held out for validation (default: 0.3; "
                         "ignored with train/ and validation/ folders)")

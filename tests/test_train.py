@@ -12,6 +12,7 @@ import pytest
 
 from conftest import DATASET, run_cli
 from host_tools import UserError
+from support.fuzzfiles import png_header_bomb
 from test_dataset import make_dataset
 
 OUT_FILES = {"model.blob", "model.keras", "labels.txt", "report.html", "report.json"}
@@ -31,12 +32,13 @@ def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic")
     data = make_dataset(root / "data", per_class=16)
     (data / "stripes" / "notes.txt").write_text("not an image")
+    (data / "checks" / "bomb.png").write_bytes(png_header_bomb(10000, 10000))  # over Pillow's pixel limit
     shutil.copy(data / "checks" / "000.png", data / "checks" / "again.png")
     out = root / "out"
     status, stdout, err = run_cli("train", str(data), "--out", str(out), "--epochs", "4", "--seed", "1",
                                   "--batch-size", "8",
                                   "--learning-rate", "0.0003")
-    assert status == 0, err
+    assert status == 1, err  # the blob is written, but two files were not images
     return data, out, err
 
 
@@ -50,6 +52,7 @@ def test_training_writes_blob_model_labels_and_report(synthetic):
     assert report["dataset"]["images"] == {"train": 22, "validation": 10}  # 16 + 16 - 1 duplicate, 30% held out
     skipped = {os.path.basename(s["path"]): s["reason"] for s in report["dataset"]["skipped"]}
     assert skipped["again.png"].startswith("duplicate of ") and "not an image" in skipped["notes.txt"]
+    assert "decompression bomb" in skipped["bomb.png"]
     assert report["calibration"]["per_class"][0] == report["calibration"]["per_class"][1] > 0
     from host_tools.blob import read
     blob = read(str(out / "model.blob"))
@@ -60,19 +63,21 @@ def test_training_writes_blob_model_labels_and_report(synthetic):
     assert len(report["history"]["loss"]) == len(report["history"]["val_accuracy"]) == 4
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 2  # curves, confusion matrix (+ misclassified, if any)
-    for text in ("Files skipped: 2", "notes.txt", "Confusion matrix", "precision", "tensor arena",
+    for text in ("Files skipped: 3", "notes.txt", "Confusion matrix", "precision", "tensor arena",
                  "multiply-accumulates", "Misclassified"):
         assert text in html
     assert "epoch 4/4" in log and "Traceback" not in log  # plain progress lines when not a terminal
+    for bad in ("notes.txt", "bomb.png"):  # one line for each file that is not an image
+        assert len([line for line in log.splitlines() if line.startswith("train: ") and bad in line]) == 1, log
 
 
 def test_blob_gives_identical_results_in_classify_evaluate_and_the_report(synthetic):
     data, out, _ = synthetic
     blob = str(out / "model.blob")
     status, stdout, err = run_cli("evaluate", "--json", "--model", blob, str(data))
-    assert status == 0, err
+    assert status == 1, err  # notes.txt and bomb.png are not images
     ev = json.loads(stdout)
-    assert "notes.txt" in err  # skipped, said
+    assert "notes.txt" in err and "bomb.png" in err  # skipped, said
     paths = [p["image"] for p in ev["predictions"]]
     status, stdout, err = run_cli("classify", "--json", "--model", blob, *paths)
     assert status == 0, err
@@ -140,7 +145,7 @@ def test_grayscale_and_another_size(tmp_path):
     data = make_dataset(tmp_path / "data", per_class=8)
     out = tmp_path / "out"
     status, _, err = run_cli("train", str(data), "--out", str(out), "--grayscale", "--size", "64",
-                             "--epochs", "1")
+                             "--epochs", "1", "--recipe", "full", "--patience", "0")  # the previous recipe too
     assert status == 0, err
     from host_tools.blob import read
     blob = read(str(out / "model.blob"))
@@ -151,6 +156,21 @@ def test_grayscale_and_another_size(tmp_path):
                                   *[p["image"] for p in want])
     assert status == 0, err
     assert _json_lines(stdout) == [{k: p[k] for k in ("image", "label", "confidence", "scores")} for p in want]
+
+
+def test_cached_split_composes_to_the_whole_model(photos):
+    """front then back (sharing the model's layers) computes what the model computes, on real photos."""
+    import keras
+    from host_tools.data.images import load_pixels
+    from host_tools.model.backbones import build
+    from host_tools.train.cached import CUT, features, split
+    keras.utils.set_random_seed(0)
+    model = build("mobilenet_v1", 0.25, 96, 3, 3, "vww")
+    front, back = split(model, CUT)
+    x = np.stack([load_pixels(p, 96) for p in photos[:8]])
+    whole = model.predict(x.astype(np.float32), verbose=0)
+    np.testing.assert_allclose(back.predict(features(front, x), verbose=0), whole, rtol=1e-5, atol=1e-6)
+    assert split(model, "no_such_layer") is None
 
 
 # --- the output folder, without training ---------------------------------------------------
@@ -218,8 +238,11 @@ def test_defaults():
     from host_tools.train.train import Config
     c = Config("data", "out")
     assert (c.arch, c.alpha, c.size, c.init, c.epochs, c.batch_size, c.val_split) == \
-        ("mobilenet_v1", 0.25, 96, "vww", 40, 16, 0.3)
-    assert Config("data", "out", arch="mobilenet_v2").init == "imagenet"
+        ("mobilenet_v1", 0.25, 96, "vww", 10, 16, 0.3)
+    assert (c.recipe, c.patience, c.copies, c.calibration) == ("cached", 3, 4, 100)
+    v2 = Config("data", "out", arch="mobilenet_v2")
+    assert v2.init == "imagenet" and (v2.recipe, v2.epochs) == ("full", 40)  # not a chain: the whole network
+    assert (Config("data", "out", init="none").recipe, Config("data", "out", recipe="full").epochs) == ("full", 40)
 
 
 def test_imagenet_offline_fails_at_once(tmp_path, monkeypatch):

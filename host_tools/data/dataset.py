@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import UserError
 from ..device.device_code import blobfmt
-from .images import ImageError, load_pixels
+from .images import ImageError, load_pixels, not_a_file
 from ..progress import bar
 
 MIN_PER_CLASS = 5
@@ -68,9 +68,7 @@ def _class_files(folder, label, skipped):
             raise UserError(f"{path}: a folder inside class folder '{label}'; class folders must "
                             f"hold image files only (move its images into {folder} or make it a "
                             f"class folder of its own; split folders need both train/ and validation/)")
-        elif not os.path.isfile(path):
-            skipped.append((path, "not a regular file"))
-        else:
+        else:  # what is not a readable image file becomes that file's error later
             files.append(path)
     return files
 
@@ -169,8 +167,7 @@ def decode_all(paths, size, channels, desc="decoding", threads=2):
         try:
             return load_pixels(path, size, channels), None
         except ImageError as e:
-            msg, prefix = str(e), f"{path}: "
-            return None, msg[len(prefix):] if msg.startswith(prefix) else msg
+            return None, e.reason
 
     out, errors = [], {}
     with ThreadPoolExecutor(threads) as pool:  # Pillow releases the GIL while decoding
@@ -212,10 +209,11 @@ def _check_counts(labels, entries, min_per_class, where):
 class TrainingData:
     """A dataset ready for training: labels, train and validation subsets, what was skipped."""
 
-    def __init__(self, data_dir, layout, labels, train, val, skipped, duplicates):
+    def __init__(self, data_dir, layout, labels, train, val, skipped, duplicates, unreadable=()):
         self.data_dir, self.layout, self.labels = data_dir, layout, labels
         self.train, self.val = train, val
         self.skipped, self.duplicates = skipped, duplicates
+        self.unreadable = list(unreadable)  # [(path, reason)], also in skipped
 
     def summary(self):
         k = len(self.labels)
@@ -227,6 +225,7 @@ class TrainingData:
             "images": {"train": len(self.train), "validation": len(self.val)},
             "per_class": {label: {"train": t[i], "validation": v[i]} for i, label in enumerate(self.labels)},
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "unreadable": len(self.unreadable),
             "duplicates": self.duplicates,
         }
 
@@ -240,14 +239,23 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
     entries = [(p, label, split) for split, pairs in files.items() for p, label in pairs]
     if not entries:
         raise UserError(f"{data_dir}: the class folders hold no files")
-    hashed = [(p, label, split, sha256_file(p)) for p, label, split in entries]
+    hashed, unreadable = [], []
+    for p, label, split in entries:
+        why = not_a_file(p)  # (a pipe would block the hash)
+        if why is None:
+            try:
+                hashed.append((p, label, split, sha256_file(p)))
+                continue
+            except OSError as e:
+                why = f"cannot read it ({e.strerror or type(e).__name__})"
+        unreadable.append((p, why))
     entries, duplicates = deduplicate(hashed, skipped)
     where = " in train/" if layout == "split" else ""
     _check_counts(labels, [e for e in entries if e[2] != "validation"], min_per_class, where)
 
     pixels, errors = decode_all([e[0] for e in entries], size, channels, "train: decoding")
-    for path, reason in errors.items():
-        skipped.append((path, reason))
+    unreadable += errors.items()
+    skipped += unreadable
     decoded = {e[0]: px for e, px in zip(entries, pixels) if px is not None}
     entries = [e for e in entries if e[0] in decoded]
 
@@ -266,4 +274,5 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
         return Subset([e[0] for e in chosen], [labels.index(e[1]) for e in chosen], px)
 
     skipped.sort()
-    return TrainingData(data_dir, layout, labels, subset(train), subset(val), skipped, duplicates)
+    return TrainingData(data_dir, layout, labels, subset(train), subset(val), skipped, duplicates,
+                        sorted(unreadable))

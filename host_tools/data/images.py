@@ -1,14 +1,23 @@
 """Photos to model input pixels, as written in docs/preprocessing.md."""
+import errno
 import os
+import stat
+import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .names import one_line, shown
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
 class ImageError(ValueError):
-    """An input that is not a readable image; the message names the file."""
+    """An input that is not a readable image: "NAME: reason", one line (.path, .reason)."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{shown(path)}: {reason}")
+        self.path, self.reason = path, reason
 
 
 def _to_8bit(img):
@@ -46,30 +55,80 @@ def to_pixels(img, size, channels=3):
     if w != h:
         left, top = (w - side) // 2, (h - side) // 2
         img = img.crop((left, top, left + side, top + side))
-    img = img.resize((size, size), Image.BILINEAR)
+    if img.size != (size, size):  # (the same size would give an identical copy)
+        img = img.resize((size, size), Image.BILINEAR)
     return np.asarray(img, dtype=np.uint8).reshape(size, size, channels)
 
 
+def _refuse_bombs():
+    """Over Pillow's pixel limit an image may be a decompression bomb: Pillow warns,
+    and raises over twice the limit. Here both are the image's error. (Set again
+    at each image, cheaply: a test harness may have reset the warning filters.)"""
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+def not_a_file(path):
+    """Why path cannot be opened as an image file (None if it is a regular file)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if e.errno == errno.ENOENT:
+            return "a broken symbolic link" if os.path.islink(path) else "no such file"
+        return f"cannot read it ({e.strerror or type(e).__name__})"
+    if stat.S_ISDIR(mode):
+        return "is a directory, not an image"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a device, pipe or socket)"  # reading a pipe could wait forever
+    return None
+
+
+def _reason(e):
+    """One line saying why Pillow could not open or decode an image."""
+    if isinstance(e, UnidentifiedImageError):
+        return "not an image Pillow can read"
+    if isinstance(e, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return f"refused as a possible decompression bomb: {one_line(e)}"
+    if isinstance(e, MemoryError):
+        return "too large to decode in memory"
+    if isinstance(e, OSError) and e.strerror and e.filename is not None:
+        return f"cannot read it ({e.strerror})"
+    return f"damaged image ({one_line(str(e).strip() or type(e).__name__)})"
+
+
 def open_image(path):
-    """Decode fully (so truncation shows here) and apply EXIF orientation."""
-    if os.path.isdir(path):
-        raise ImageError(f"{path}: is a directory, not an image")
-    if not os.path.exists(path):
-        raise ImageError(f"{path}: no such file")
+    """Decode fully (so truncation shows here) and apply EXIF orientation.
+
+    Raises ImageError, naming the file, for whatever stops that: a missing or
+    special file, an unknown format, a damaged or truncated file, too many pixels.
+    """
+    why = not_a_file(path)  # first: opening a pipe could wait forever
+    if why:
+        raise ImageError(path, why)
+    _refuse_bombs()
     try:
         with Image.open(path) as img:
+            limit = Image.MAX_IMAGE_PIXELS  # (checked here too, in case the warning filter is off)
+            if limit and img.width * img.height > limit:
+                raise Image.DecompressionBombWarning(f"{img.width}x{img.height} pixels, the limit is {limit}")
             img.load()
             ImageOps.exif_transpose(img, in_place=True)  # no copy when already upright
             return img
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image Pillow can read") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"{path}: damaged image ({str(e).strip() or type(e).__name__})") from None
+    except Exception as e:  # noqa: BLE001
+        raise ImageError(path, _reason(e)) from None
 
 
 def load_pixels(path, size, channels=3):
-    """One image file to the model's uint8 pixels (size, size, channels)."""
-    return to_pixels(open_image(path), size, channels)
+    """One image file to the model's uint8 pixels (size, size, channels).
+
+    Raises ImageError (naming the file) for anything that stops one image.
+    """
+    img = open_image(path)
+    try:
+        return to_pixels(img, size, channels)
+    except Exception as e:  # noqa: BLE001 - e.g. a mode no conversion handles
+        raise ImageError(path, f"cannot convert it ({one_line(str(e).strip() or type(e).__name__)})") from None
 
 
 def quantize_input(pixels, scale, zero):

@@ -6,13 +6,13 @@ DATA_DIR has one folder per class, named as the blob's labels (a subset is
 fine). With train/ and validation/ split folders, validation/ is evaluated.
 Prints accuracy, per-class precision and recall, and the confusion matrix.
 """
-import json
 import os
 import sys
 
 import numpy as np
 
 from .. import UserError
+from ..data.names import json_text, shown
 from ..progress import bar, note
 
 
@@ -81,12 +81,12 @@ def evaluate(blob_path, data_dir, engine="litert"):
     blob = read(blob_path)
     pairs, skipped = labelled_files(data_dir, blob.labels)
     truth = dict(pairs)
-    predictions, y_true, y_pred = [], [], []
+    predictions, y_true, y_pred, unreadable = [], [], [], []
     results = classify(blob, [p for p, _ in pairs], engine)
     for path, r, err in bar(results, "evaluate", total=len(pairs), unit="img"):
         if err:
-            msg, prefix = err, f"{path}: "
-            skipped.append((path, msg[len(prefix):] if msg.startswith(prefix) else msg))
+            msg, prefix = err, f"{shown(path)}: "
+            unreadable.append((path, msg[len(prefix):] if msg.startswith(prefix) else msg))
             continue
         predictions.append({"image": path, "true": truth[path], "label": r["label"],
                             "confidence": r["confidence"], "scores": r["scores"]})
@@ -96,19 +96,20 @@ def evaluate(blob_path, data_dir, engine="litert"):
         raise UserError(f"{data_dir}: none of the {len(pairs)} files could be read as an image")
     m = metrics(y_true, y_pred, blob.labels)
     return {"model": blob_path, "data_dir": data_dir, "engine": engine, "labels": blob.labels, **m,
-            "skipped": [{"path": p, "reason": r} for p, r in skipped], "predictions": predictions}
+            "skipped": [{"path": p, "reason": r} for p, r in skipped + unreadable], "unreadable": len(unreadable),
+            "predictions": predictions}
 
 
 def run(args):
-    """The `evaluate` command: print the figures (or JSON); exit 0 once evaluated."""
+    """The `evaluate` command: print the figures (or JSON); exit status 1 if a file was not a readable image."""
     report = evaluate(args.model, args.data_dir, args.engine)
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print(json_text(report))
     else:
-        print(f"model: {args.model}")
-        print(f"data:  {os.path.abspath(args.data_dir)}")
+        print(f"model: {shown(args.model)}")
+        print(f"data:  {shown(os.path.abspath(args.data_dir))}")
         print(format_metrics(report, report["labels"]))
     for s in report["skipped"]:
         if s["reason"] != "hidden file or folder":
-            print(f"evaluate: skipped {s['path']}: {s['reason']}", file=sys.stderr)
-    return 0
+            print(f"evaluate: skipped {shown(s['path'])}: {s['reason']}", file=sys.stderr)
+    return 1 if report["unreadable"] else 0

@@ -1,6 +1,8 @@
 """One image's result, from int8 scores, exactly as the device computes it."""
 import json
 
+from ..data.names import json_text, shown
+
 
 def dequantize(q, blob):
     # Double precision, with the blob's float32 scale: the device's formula.
@@ -35,6 +37,7 @@ def parse_result_line(line):
 
 
 def format_line(r, as_json):
+    """One line: JSON (undecodable name bytes as \\udcNN escapes), or the name escaped as needed."""
     if as_json:
-        return json.dumps(r, ensure_ascii=False)
-    return f"{r['image']}: {r['label']} {r['confidence']:.3f}"
+        return json_text(r)
+    return f"{shown(r['image'])}: {r['label']} {r['confidence']:.3f}"

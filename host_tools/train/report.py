@@ -198,5 +198,5 @@ def _board_table(rows):
 
 def write_report(out_dir, report, data):
     import os
-    with open(os.path.join(out_dir, "report.html"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out_dir, "report.html"), "w", encoding="utf-8", errors="backslashreplace") as f:
         f.write(render(report, data))

@@ -1,26 +1,33 @@
 """`train`: photos in class folders -> a fine-tuned, full-int8 model blob and a report.
 
 The recipe (docs/training.md): MobileNetV1 0.25 96x96 from the pretrained
-person/no-person weights, the whole network fine-tuned with BatchNorm in
-inference mode, light augmentation (flip, small rotation, zoom), Adam, 40
-epochs, batch 16. Then full-int8 conversion calibrated on training images of
-every class, packing, and a held-out evaluation of the float and int8 models.
+person/no-person weights, BatchNorm in inference mode; blocks 1-3 frozen and
+their features of each photo and of 4 augmented copies (flip, small rotation,
+zoom) computed once (host_tools.train.cached); blocks 4-13 and the classifier
+fine-tuned on them with Adam, batch 16, at most 10 epochs, stopping when the
+held-out loss stops improving and keeping the best weights (`--recipe full`:
+the previous recipe, the whole network on augmented batches for 40 epochs).
+Then full-int8 conversion calibrated on training images of every class,
+packing, and a held-out evaluation of the float and int8 models.
 
 Everything is written to a temporary folder beside OUT_DIR and renamed at the end.
 """
-import json
 import os
 import shutil
+import threading
 import time
 
 import numpy as np
 
 from .. import UserError
-from ..progress import EpochProgress, bar, note
+from ..data.names import json_text, shown
+from ..progress import bar, note
+from .fit import fit
 
-DEFAULTS = dict(arch="mobilenet_v1", size=96, epochs=40, val_split=0.3, seed=0, batch_size=16,
-                learning_rate=1e-3)
 CALIBRATION_IMAGES = 100
+EPOCHS = {"cached": 10, "full": 40}  # at most; early stopping may end sooner
+PATIENCE = 3     # epochs without a better held-out loss before stopping
+RECIPES = ("cached", "full")
 OUT_FILES = ("model.blob", "model.keras", "labels.txt", "report.html", "report.json")
 
 
@@ -28,10 +35,16 @@ class Config:
     """The checked arguments of one training run."""
 
     def __init__(self, data_dir, out_dir, arch="mobilenet_v1", alpha=None, size=96, init=None,
-                 epochs=40, val_split=0.3, seed=0, grayscale=False, batch_size=16,
-                 learning_rate=1e-3, force=False, augment=True):
+                 epochs=None, val_split=0.3, seed=0, grayscale=False, batch_size=16,
+                 learning_rate=1e-3, force=False, augment=True, recipe="cached", patience=PATIENCE,
+                 copies=None, calibration=CALIBRATION_IMAGES):
         from ..model.backbones import check
         self.alpha, self.init = check(arch, alpha, size, init)
+        if recipe not in RECIPES:
+            raise UserError(f"--recipe must be one of {', '.join(RECIPES)}; got {recipe}")
+        if recipe == "cached" and (arch != "mobilenet_v1" or self.init == "none"):
+            recipe = "full"  # only a pretrained chain of layers can be cut (cached.split)
+        epochs = EPOCHS[recipe] if epochs is None else epochs
         if not isinstance(epochs, int) or epochs < 1:
             raise UserError(f"--epochs must be a whole number of at least 1; got {epochs}")
         if not 0 < val_split < 1:
@@ -42,6 +55,14 @@ class Config:
             raise UserError(f"--batch-size must be at least 1; got {batch_size}")
         if not learning_rate > 0:
             raise UserError(f"--learning-rate must be more than 0; got {learning_rate}")
+        if patience is not None and patience < 0:
+            raise UserError(f"--patience must be 0 (never stop early) or more epochs; got {patience}")
+        patience = patience or None
+        if calibration < 1:
+            raise UserError(f"calibration must be at least 1 image; got {calibration}")
+        from .cached import COPIES
+        self.recipe, self.patience, self.calibration = recipe, patience, calibration
+        self.copies = COPIES if copies is None else copies
         self.data_dir, self.out_dir = data_dir, out_dir
         self.arch, self.size, self.epochs, self.val_split, self.seed = arch, size, epochs, val_split, seed
         self.channels = 1 if grayscale else 3
@@ -53,7 +74,10 @@ class Config:
                 "batch_size": self.batch_size, "learning_rate": self.learning_rate,
                 "augmentation": "flip, rotation 0.05 turn, zoom 10%" if self.augment else "none",
                 "batchnorm": "inference mode (frozen)" if self.init != "none" else "trained",
-                "optimizer": f"Adam, cosine decay from {self.learning_rate:g} to 0"}
+                "optimizer": f"Adam, cosine decay from {self.learning_rate:g} to 0",
+                "recipe": self.recipe, "augmented_copies": self.copies if self.recipe == "cached" else None,
+                "early_stopping": f"patience {self.patience} epochs on held-out loss, best weights kept"
+                if self.patience else "off", "calibration_images": self.calibration}
 
 
 # --- the output folder -------------------------------------------------------------------
@@ -94,83 +118,6 @@ def publish(tmp, out_dir):
 
 
 # --- the model ----------------------------------------------------------------------------
-
-def augmentation(seed):
-    import keras
-    from keras import layers
-    return keras.Sequential([
-        layers.RandomFlip("horizontal", seed=seed),
-        layers.RandomRotation(0.05, fill_mode="reflect", seed=seed + 1),
-        layers.RandomZoom(0.1, fill_mode="reflect", seed=seed + 2),
-    ], name="augmentation")
-
-
-def freeze_batchnorm(model):
-    """BatchNorm in inference mode: its statistics and scale stay as pretrained."""
-    from keras import layers
-    for layer in model.layers:
-        if isinstance(layer, layers.BatchNormalization):
-            layer.trainable = False
-
-
-def fit(model, data, cfg, log_epochs=True):
-    """Fine-tune model in place on data.train; returns the history dict."""
-    import keras
-    import tensorflow as tf
-
-    if cfg.init != "none":
-        freeze_batchnorm(model)
-    else:  # from scratch: BatchNorm learns its statistics, fast enough for a short run
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = 0.9
-    inputs = keras.Input(model.input_shape[1:], name="pixels")
-    x = augmentation(cfg.seed)(inputs) if cfg.augment else inputs
-    trainer = keras.Model(inputs, model(x), name="trainer")
-    steps = cfg.epochs * -(-len(data.train) // cfg.batch_size)
-    # Cosine decay to zero: the last epochs take small steps, so the final weights
-    # are settled (a constant rate let the loss jump late in a run).
-    rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, steps)
-    trainer.compile(optimizer=keras.optimizers.Adam(rate),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-
-    def batches(subset, shuffle):
-        ds = tf.data.Dataset.from_tensor_slices((subset.pixels, subset.y))
-        if shuffle:
-            ds = ds.shuffle(len(subset), seed=cfg.seed, reshuffle_each_iteration=True)
-        return ds.batch(cfg.batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(2)
-
-    callbacks = [validation_callback(model, data.val)]
-    if log_epochs:
-        callbacks.append(EpochProgress(cfg.epochs, "train").callback)
-    history = trainer.fit(batches(data.train, True), epochs=cfg.epochs, verbose=0, shuffle=False,
-                          callbacks=callbacks)
-    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
-
-
-def validation_callback(model, val, batch=64):
-    """Adds val_loss and val_accuracy to each epoch's logs (float model, held-out images).
-
-    One traced forward function: cheaper than Keras' own validation loop,
-    whose tracing alone costs seconds on a 2-core machine.
-    """
-    import keras
-    import tensorflow as tf
-
-    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-
-    class _Validation(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if logs is None or not len(val):
-                return
-            probs = np.concatenate([forward(tf.cast(val.pixels[i:i + batch], tf.float32)).numpy()
-                                    for i in range(0, len(val), batch)])
-            picked = np.clip(probs[np.arange(len(val)), val.y], 1e-7, 1.0)
-            logs["val_loss"] = float(-np.mean(np.log(picked)))
-            logs["val_accuracy"] = float(np.mean(probs.argmax(1) == val.y))
-
-    return _Validation()
-
 
 def calibration_indices(y, classes, limit=CALIBRATION_IMAGES, seed=0):
     """Up to `limit` training images, the same number from every class (all of a small class)."""
@@ -235,6 +182,21 @@ def int8_scores(blob, pixels, desc="train: evaluating int8"):
 
 # --- the whole run ------------------------------------------------------------------------
 
+def _import_tensorflow_meanwhile():
+    """Import TensorFlow and Keras in a thread (seconds of work) while the photos are
+    decoded (Pillow releases the GIL); join() before using them."""
+    def work():
+        try:
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+        except Exception:  # noqa: BLE001 - the import where they are used reports it
+            pass
+
+    thread = threading.Thread(target=work, name="import-tensorflow", daemon=True)
+    thread.start()
+    return thread
+
+
 def train(cfg):
     """Run the whole recipe; returns the report dict (also written to OUT_DIR/report.json)."""
     from ..model.backbones import check_imagenet_available
@@ -246,9 +208,13 @@ def train(cfg):
     seconds = {}
 
     t = time.monotonic()
+    importing = _import_tensorflow_meanwhile()
     note(f"train: loading {cfg.data_dir}")
     data = load_training_data(cfg.data_dir, cfg.size, cfg.channels, cfg.val_split, cfg.seed)
     seconds["load"] = time.monotonic() - t
+    t = time.monotonic()
+    importing.join()
+    seconds["import_wait"] = time.monotonic() - t  # TensorFlow's import, beyond the loading it overlapped
     k = len(data.labels)
     tc, vc = data.train.counts(k), data.val.counts(k)
     note(f"train: {k} classes, {len(data.train)} training and {len(data.val)} validation images "
@@ -258,9 +224,10 @@ def train(cfg):
     if data.duplicates:
         n = sum(len(d["dropped"]) for d in data.duplicates)
         note(f"train: {n} duplicate files dropped (identical bytes), listed in the report")
+    for path, reason in data.unreadable:  # one line per file that is not a readable image
+        note(f"train: {shown(path)}: {reason}")
     if data.skipped:
-        note(f"train: {len(data.skipped)} files skipped, listed in the report "
-             f"(first: {data.skipped[0][0]}: {data.skipped[0][1]})")
+        note(f"train: {len(data.skipped)} files skipped, listed in the report")
 
     tmp = temp_dir_for(cfg.out_dir)
     try:
@@ -295,7 +262,7 @@ def _train_into(cfg, data, tmp, seconds):
 
     t = time.monotonic()
     note("train: converting to full int8")
-    calib = calibration_indices(data.train.y, k, seed=cfg.seed)
+    calib = calibration_indices(data.train.y, k, cfg.calibration, seed=cfg.seed)
     tflite = convert(model, data.train.pixels[calib])
     try:
         arena = measured_arena(tflite)  # (allocated, smallest that runs)
@@ -348,7 +315,7 @@ def _train_into(cfg, data, tmp, seconds):
     seconds["report"] = time.monotonic() - t
     report["seconds"]["report"] = round(seconds["report"], 3)
     with open(os.path.join(tmp, "report.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1, ensure_ascii=False)
+        f.write(json_text(report, indent=1))
     note("train: " + ", ".join(f"{key} {v:.1f} s" for key, v in seconds.items()))
     return report
 
@@ -357,7 +324,8 @@ def run(args):
     """The `train` command."""
     cfg = Config(args.data_dir, args.out, arch=args.arch, alpha=args.alpha, size=args.size, init=args.init,
                  epochs=args.epochs, val_split=args.val_split, seed=args.seed, grayscale=args.grayscale,
-                 batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force)
-    train(cfg)
-    return 0
+                 batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force,
+                 recipe=args.recipe, patience=args.patience or None, calibration=args.calibration)
+    report = train(cfg)
+    return 1 if report["dataset"]["unreadable"] else 0  # the blob is written; some files were not used
 
