@@ -29,7 +29,7 @@ class Config:
 
     def __init__(self, data_dir, out_dir, arch="mobilenet_v1", alpha=None, size=96, init=None,
                  epochs=40, val_split=0.3, seed=0, grayscale=False, batch_size=16,
-                 learning_rate=1e-3, force=False, augment=True):
+                 learning_rate=1e-3, force=False, augment=True, events=None):
         from ..model.backbones import check
         self.alpha, self.init = check(arch, alpha, size, init)
         if not isinstance(epochs, int) or epochs < 1:
@@ -46,6 +46,7 @@ class Config:
         self.arch, self.size, self.epochs, self.val_split, self.seed = arch, size, epochs, val_split, seed
         self.channels = 1 if grayscale else 3
         self.batch_size, self.learning_rate, self.force, self.augment = batch_size, learning_rate, force, augment
+        self.events = events  # a file to append one JSON line per epoch to (the studio reads it)
 
     def as_dict(self):
         return {"arch": self.arch, "alpha": self.alpha, "size": self.size, "channels": self.channels,
@@ -143,6 +144,8 @@ def fit(model, data, cfg, log_epochs=True):
     callbacks = [validation_callback(model, data.val)]
     if log_epochs:
         callbacks.append(EpochProgress(cfg.epochs, "train").callback)
+    if cfg.events:
+        callbacks.append(epoch_events(cfg.events, cfg.epochs))
     history = trainer.fit(batches(data.train, True), epochs=cfg.epochs, verbose=0, shuffle=False,
                           callbacks=callbacks)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -170,6 +173,19 @@ def validation_callback(model, val, batch=64):
             logs["val_accuracy"] = float(np.mean(probs.argmax(1) == val.y))
 
     return _Validation()
+
+
+def epoch_events(path, epochs):
+    """Appends {"epoch", "epochs", <metric>: value} as one JSON line per finished epoch."""
+    import keras
+
+    class _Events(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            row = {"epoch": epoch + 1, "epochs": epochs, **{k: float(v) for k, v in (logs or {}).items()}}
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+
+    return _Events()
 
 
 def calibration_indices(y, classes, limit=CALIBRATION_IMAGES, seed=0):
@@ -357,7 +373,8 @@ def run(args):
     """The `train` command."""
     cfg = Config(args.data_dir, args.out, arch=args.arch, alpha=args.alpha, size=args.size, init=args.init,
                  epochs=args.epochs, val_split=args.val_split, seed=args.seed, grayscale=args.grayscale,
-                 batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force)
+                 batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force,
+                 events=getattr(args, "events", None))
     train(cfg)
     return 0
 
