@@ -6,11 +6,16 @@
 Each frame prints one machine-readable line on the console, e.g.
     @result {"frame": 0, "label": "person", "index": 0, "confidence": 0.94, "scores": [113, -113], "fps": 9.8}
 The loop ends when camera.capture() returns None (end of input on the host).
+
+Capture mode (capture.py): when the host writes `@frame` on the console, the
+frame after it is sent back as `@frame` and `@data` lines
+(docs/capture-protocol.md); the loop goes on classifying meanwhile.
 """
 import json
 import time
 
 import blobfmt
+from capture import Capture
 from postprocess import signed, top1
 from preprocess import Preprocessor
 from ui import Ui
@@ -65,6 +70,7 @@ def main(board, blob_path=None):
     interp = board.interpreter(blob.model, blob.arena_size, blob.input_size(), len(blob.labels))
     pre = Preprocessor(blob, camera.width, camera.height, camera.format)
     ui = Ui(display, blob.labels, camera) if display is not None else None
+    cap = Capture(camera, blob.height, blob.width)
     # Buffers made once; the loop below only reuses them.
     inbuf = bytearray(blob.input_size())
     outbuf = bytearray(len(blob.labels))
@@ -85,5 +91,6 @@ def main(board, blob_path=None):
         if ui is not None:
             ui.draw(index, confidence, fps_x10, frame)
         report(n, blob, index, confidence, outbuf, fps_x10)
+        cap.serve(frame, n)   # a frame for the host, if it asked; else nothing
         n += 1
     return n

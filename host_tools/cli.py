@@ -45,6 +45,13 @@ def do_evaluate(args):
 
 
 def do_emulate(args):
+    if getattr(args, "serve", False):
+        from .device.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
+        if not args.images:
+            raise UserError("no images given: the emulated camera needs at least one photo")
+        serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
+                  announce=lambda s: print(s, flush=True))
+        return 0
     if getattr(args, "board", "host") not in (None, "host"):
         from .device.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
         return board_main(args)
@@ -60,6 +67,23 @@ def do_flash(args):
 def do_monitor(args):
     from .device.monitor import monitor
     return monitor(args.port, args.json, args.count)
+
+
+def do_capture(args):
+    from .device.capture import capture
+    from .progress import bar
+    progress = bar(desc=f"capture {args.label}", total=args.count, unit="photo")
+
+    def step(done, total, path, frame):
+        progress.set_postfix_str(os.path.basename(path), refresh=False)
+        progress.update(1)
+    try:
+        written = capture(args.port, args.label, args.data_dir, args.count, args.every, step, args.timeout)
+    finally:
+        progress.close()
+    print(f"wrote {len(written)} photos to {os.path.join(args.data_dir, args.label)}"
+          + (f" ({os.path.basename(written[0])} .. {os.path.basename(written[-1])})" if written else ""))
+    return 0
 
 
 def do_studio(args):
@@ -116,6 +140,16 @@ def _positive_int(text):
     return n
 
 
+def _seconds(text):
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more; got {text!r}")
+    return v
+
+
 def _model_arg(p):
     p.add_argument("--model", metavar="BLOB", help=f"model blob (default: {os.path.relpath(DEFAULT_BLOB)})")
 
@@ -151,6 +185,9 @@ def build_parser():
     p.add_argument("--board", default="host", metavar="NAME",
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
                         "(default: host, the emulator board)")
+    p.add_argument("--serve", action="store_true",
+                   help="run the app until Ctrl-C with a pseudo-terminal as its serial line (printed), "
+                        "its camera showing the images in turn: for capture and monitor")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_emulate)
 
@@ -205,6 +242,21 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="one JSON object per result")
     p.add_argument("--count", type=int, metavar="N", help="stop after N results")
     p.set_defaults(func=do_monitor)
+
+    p = sub.add_parser("capture", help="take photos with the board's camera into DATA/LABEL/",
+                       description="Ask the app running on the board for camera frames over its serial "
+                                   "line and write them as DATA/LABEL/NNNN.png, converted as the board "
+                                   "converts them for the model (docs/capture-protocol.md).")
+    p.add_argument("--port", required=True, metavar="PORT", help="serial port, e.g. /dev/ttyACM0")
+    p.add_argument("--label", required=True, help="class name: the folder the photos go to")
+    p.add_argument("--count", type=_positive_int, default=50, metavar="N", help="photos to take (default: 50)")
+    p.add_argument("--every", type=_seconds, default=0.5, metavar="SECONDS",
+                   help="time between photos (default: 0.5)")
+    p.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
+                   help="how long to wait for the board to answer (default: 10)")
+    p.add_argument("data_dir", metavar="DATA")
+    p.set_defaults(func=do_capture)
+
 
     p = sub.add_parser("studio", help="the local web app: collect photos, train, test and deploy in a browser",
                        description="Serve the studio on http://HOST:PORT/ (this computer only, by default) "
