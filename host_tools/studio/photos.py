@@ -41,7 +41,8 @@ class Photos:
         hashed = [(p, label, None, dataset.sha256_file(p)) for p, label in pairs]
         dup_notes = []
         _, records = dataset.deduplicate(hashed, dup_notes)
-        problems = {p: reason for p, reason in dup_notes}
+        inside = self.data_dir + os.sep
+        problems = {p: reason.replace(inside, "") for p, reason in dup_notes}
         for path, reason in self._unreadable([p for p, _ in pairs]).items():
             problems[path] = reason
         classes = []
