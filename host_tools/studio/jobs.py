@@ -108,7 +108,7 @@ class TrainingJob:
         log = _tail(self._log_path)
         report = self.report_summary() if state == "done" else None
         elapsed = ((ended or time.time()) - started) if started else 0
-        return {"state": state, "options": options, "message": message, "epochs": events,
+        return {"state": state, "options": options, "message": message, "epochs": events, "stage": stage(log),
                 "log": log, "elapsed": round(elapsed, 1), "report": report,
                 "model_ready": os.path.isfile(os.path.join(self.out_dir, "model.blob"))}
 
@@ -172,8 +172,22 @@ def _tail(path, n=LOG_LINES):
 
 
 def _last_error(path):
-    """The one-line error train printed ("train: ..."), if any."""
-    for line in reversed(_tail(path)):
-        if line.startswith("train: ") and not line.startswith("train: epoch"):
-            return line[len("train: "):]
-    return None
+    """The last line train printed: its one-line error (or a crash's last line)."""
+    lines = _tail(path)
+    return lines[-1].removeprefix("train: ") if lines else None
+
+
+STAGES = (("train: loading", "Reading the photos…"), ("train: decoding", "Reading the photos…"),
+          ("train: mobilenet", "Training…"), ("train: epoch", "Training…"),
+          ("train: converting", "Converting the model to int8, as the board runs it…"),
+          ("train: evaluating", "Checking the int8 model on the held-out photos…"),
+          ("train: held-out", "Writing the report…"), ("train: model ", "Writing the report…"))
+
+
+def stage(log):
+    """What the run is doing now, in words, from train's own progress lines."""
+    for line in reversed(log):
+        for prefix, words in STAGES:
+            if line.startswith(prefix):
+                return words
+    return "Starting…"

@@ -29,7 +29,7 @@ async function update() {
   $("#start").disabled = running;
   $("#cancel").disabled = s.state !== "running";
   const words = {idle: s.model_ready ? "A trained model is ready." : "Not trained yet.",
-                 running: "Training…", cancelling: "Cancelling…", done: "Done.",
+                 running: s.stage, cancelling: "Cancelling…", done: "Done.",
                  failed: "Failed: " + s.message, cancelled: "Cancelled: the photos and the earlier model are unchanged."};
   $("#state").className = "status " + s.state;
   $("#state").textContent = words[s.state] || s.state;
