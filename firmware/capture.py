@@ -135,7 +135,7 @@ class Capture:
             return False
         return bool(self._poll.poll(0))
 
-    def _pending(self):
+    def pending(self):
         """Read the bytes that have arrived; True when a whole request line is in."""
         if self._poll is None:
             return False
@@ -165,8 +165,12 @@ class Capture:
 
     def serve(self, frame, n):
         """Answer a pending request with this frame (number n); nothing when none is pending."""
-        if not self._pending():
+        if not self.pending():
             return False
+        return self.answer(frame, n)
+
+    def answer(self, frame, n):
+        """Send frame n for the request just read (or an @frame-error line)."""
         ok = self._is_frame_request()
         self._request_len = 0
         if not ok:
@@ -205,12 +209,18 @@ class Capture:
             at += CHUNK
         b64_into(frame, at, self._last_size, self._last, _PREFIX)
         out.write(self._last)
-        if self._flush is not None:
-            self._flush()
+        _flush(self._flush)
 
     def _write_text(self, text):
-        if self._text_flush is not None:
-            self._text_flush()   # lines printed before go out first
+        _flush(self._text_flush)   # lines printed before go out first
         self._out.write(text.encode())
-        if self._flush is not None:
-            self._flush()
+        _flush(self._flush)
+
+
+def _flush(flush):
+    # Buffered consoles (CPython) need it; on a board it is a no-op or missing.
+    if flush is not None:
+        try:
+            flush()
+        except OSError:
+            pass
