@@ -189,6 +189,7 @@ def test_paths_cannot_leave_the_photo_folder(studio, tmp_path):
     name, photo = mouse()
     status, body = c.upload("mug", [("../../escape.jpg", photo)])
     assert status == 200 and body["saved"] == ["escape.jpg"]          # the name is reduced to its last part
+    assert c.get("/photo/mug/escape.jpg")[0] == 200
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "keep.jpg").write_bytes(photo)
     os.symlink(tmp_path / "secret", data / "link")                    # a class folder pointing outside

@@ -3,6 +3,7 @@ import os
 import threading
 
 from .. import UserError
+from .jobs import Busy
 
 MAX_COUNT = 500
 
@@ -30,7 +31,7 @@ class CaptureJob:
         folder = photos.class_dir(label, create=True)   # checked: a class folder inside DATA
         with self._lock:
             if self.state == "running":
-                raise UserError("a capture is already going; wait for it to end")
+                raise Busy("a capture is already going; wait for it to end")
             self._stop = threading.Event()
             self.state, self.label, self.port, self.message = "running", label, port, ""
             self.done, self.count, self.saved = 0, count, []

@@ -12,6 +12,7 @@ import threading
 import time
 
 from .. import UserError
+from .jobs import Busy
 from ..device import monitor as mon
 
 KEEP = 60           # results and lines kept for the page
@@ -178,7 +179,7 @@ class FlashJob:
         from ..device.flash import flash
         with self._lock:
             if self.state == "running":
-                raise UserError("a flash is already going; wait for it to end")
+                raise Busy("a flash is already going; wait for it to end")
             self.state, self.board, self.port, self.message = "running", board, port, ""
             self.log, self.started = [], time.time()
         if monitor.port == port:

@@ -19,6 +19,10 @@ import time
 from .. import ROOT, UserError
 
 ARCHS = {"v1": "mobilenet_v1", "v2": "mobilenet_v2"}
+
+
+class Busy(UserError):
+    """A second run of something that runs one at a time (HTTP 409)."""
 MAX_EPOCHS = 500
 LOG_LINES = 200
 
@@ -48,7 +52,7 @@ class TrainingJob:
             raise UserError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}")
         with self._lock:
             if self._state in ("running", "cancelling"):
-                raise UserError("a training run is already going: wait for it to end, or cancel it, "
+                raise Busy("a training run is already going: wait for it to end, or cancel it, "
                                 "before starting another")
             work = tempfile.mkdtemp(prefix="studio-train-")
             self._events_path = os.path.join(work, "events.jsonl")

@@ -20,22 +20,20 @@ async def summary(request):
     return await blocking(studio(request).photos.summary)
 
 
-async def photo(request):
-    p = request.path_params
-    try:
-        path = await blocking(studio(request).photos.photo_path, p["label"], p["name"])
-    except UserError as e:
-        return Response(str(e), status_code=404, media_type="text/plain")
-    return FileResponse(path)
+def _image(method, respond):
+    """GET /{photo,thumb}/LABEL/NAME: respond(photos.<method>(label, name)); 404 for a bad name."""
+    async def endpoint(request):
+        p = request.path_params
+        try:
+            found = await blocking(getattr(studio(request).photos, method), p["label"], p["name"])
+        except UserError as e:
+            return Response(str(e), status_code=404, media_type="text/plain")
+        return respond(found)
+    return endpoint
 
 
-async def thumb(request):
-    p = request.path_params
-    try:
-        png = await blocking(studio(request).photos.thumbnail, p["label"], p["name"])
-    except UserError as e:
-        return Response(str(e), status_code=404, media_type="text/plain")
-    if png is None:   # unreadable: the page shows the problem instead
+def _thumb_response(png):
+    if png is None:   # unreadable: the page says why under it
         return Response(_BROKEN, media_type="image/svg+xml")
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
@@ -44,32 +42,15 @@ _BROKEN = (b'<svg xmlns="http://www.w3.org/2000/svg" width="112" height="112"><r
            b'fill="#eee"/><path d="M30 30L82 82M82 30L30 82" stroke="#c33" stroke-width="6"/></svg>')
 
 
-@api
-async def add_class(request):
-    body = await json_body(request)
-    await blocking(studio(request).photos.add_class, body.get("class"))
-    return {"ok": True}
-
-
-@api
-async def rename_class(request):
-    body = await json_body(request)
-    await blocking(studio(request).photos.rename_class, body.get("class"), body.get("new"))
-    return {"ok": True}
-
-
-@api
-async def delete_class(request):
-    body = await json_body(request)
-    await blocking(studio(request).photos.delete_class, body.get("class"))
-    return {"ok": True}
-
-
-@api
-async def delete_photo(request):
-    body = await json_body(request)
-    await blocking(studio(request).photos.delete_photo, body.get("class"), body.get("name"))
-    return {"ok": True}
+def _change(method, *keys):
+    """An endpoint calling photos.<method>(body[key] for key in keys): add, rename, delete."""
+    @api
+    async def endpoint(request):
+        body = await json_body(request)
+        s = studio(request)
+        await blocking(getattr(s.photos, method), *(body.get(k) for k in keys))
+        return {"ok": True}
+    return endpoint
 
 
 @api
@@ -107,12 +88,12 @@ routes = [
     Route("/", home),
     Route("/dataset", dataset_page),
     Route("/api/dataset", summary),
-    Route("/photo/{label}/{name}", photo),
-    Route("/thumb/{label}/{name}", thumb),
-    Route("/api/class/add", add_class, methods=["POST"]),
-    Route("/api/class/rename", rename_class, methods=["POST"]),
-    Route("/api/class/delete", delete_class, methods=["POST"]),
-    Route("/api/photo/delete", delete_photo, methods=["POST"]),
+    Route("/photo/{label}/{name}", _image("photo_path", FileResponse)),
+    Route("/thumb/{label}/{name}", _image("thumbnail", _thumb_response)),
+    Route("/api/class/add", _change("add_class", "class"), methods=["POST"]),
+    Route("/api/class/rename", _change("rename_class", "class", "new"), methods=["POST"]),
+    Route("/api/class/delete", _change("delete_class", "class"), methods=["POST"]),
+    Route("/api/photo/delete", _change("delete_photo", "class", "name"), methods=["POST"]),
     Route("/api/photo/upload", upload, methods=["POST"]),
     Route("/api/capture", capture, methods=["POST"]),
     Route("/api/capture/status", capture_status),

@@ -9,6 +9,7 @@ from starlette.templating import Jinja2Templates
 
 from .. import UserError
 from . import safety
+from .jobs import Busy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
@@ -26,14 +27,13 @@ def page(request, name, title, **context):
 
 
 def api(fn):
-    """An endpoint whose UserError becomes {"error": message} with status 400 (409 for "busy")."""
+    """An endpoint whose UserError becomes {"error": message} with status 400 (409 when busy)."""
     @functools.wraps(fn)
     async def endpoint(request):
         try:
             out = await fn(request)
         except UserError as e:
-            text = str(e)
-            return safety.error(text, 409 if "already going" in text else 400)
+            return safety.error(str(e), 409 if isinstance(e, Busy) else 400)
         return out if hasattr(out, "status_code") else JSONResponse(out)
     return endpoint
 

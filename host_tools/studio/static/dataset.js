@@ -44,7 +44,8 @@ function renderClass(c) {
   const thumbs = el("div", {class: "thumbs"}, c.photos.map((p) => {
     const src = `/thumb/${encodeURIComponent(c.name)}/${encodeURIComponent(p.name)}`;
     return el("div", {class: "thumb" + (p.problem ? " flagged" : ""), title: p.name},
-      el("img", {src, alt: p.name, loading: "lazy"}),
+      el("a", {href: src.replace("/thumb/", "/photo/"), target: "_blank", title: "open the photo"},
+         el("img", {src, alt: p.name, loading: "lazy"})),
       el("button", {class: "del", title: "Delete this photo", onclick: () => deletePhoto(c.name, p.name)}, "×"),
       p.problem ? el("div", {class: "why", text: p.problem}) : null);
   }));
