@@ -221,6 +221,18 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
             wait(d, lambda d: not d.find_element("id", "watch").get_attribute("disabled"))
         finally:
             fake.stop()
+
+        # --- 5. No board: the app on an emulated board, with the trained model, one click ------
+        d.find_element("css selector", "#emu-board option[value=esp32s3_eye]").click()
+        d.find_element("id", "emu-start").click()
+        wait(d, lambda d: "running on" in text(d, "#emu-state"), timeout=60, what="the emulated board")
+        wait(d, lambda d: d.execute_script("const v = document.getElementById('view'); "
+                                          "return v.complete && v.naturalWidth > 0"), timeout=60,
+             what="the emulated board's camera")
+        wait(d, lambda d: text(d, "#live-label") in ("black", "white"), timeout=30, what="its results")
+        shoot(d, "6-device-emulated.png")
+        d.find_element("id", "emu-stop").click()
+        wait(d, lambda d: text(d, "#emu-state") == "")
     finally:
         board.stop()
     assert console_errors(d) == []

@@ -9,7 +9,6 @@ import collections
 import io
 import os
 import threading
-import time
 
 from .. import UserError
 from .jobs import Busy
@@ -173,7 +172,6 @@ class FlashJob:
         self._lock = threading.Lock()
         self.state, self.board, self.port, self.message = "idle", None, None, ""
         self.log = []
-        self.started = None
 
     def start(self, board, port, blob_path, monitor):
         from ..device.flash import flash
@@ -181,7 +179,7 @@ class FlashJob:
             if self.state == "running":
                 raise Busy("a flash is already going; wait for it to end")
             self.state, self.board, self.port, self.message = "running", board, port, ""
-            self.log, self.started = [], time.time()
+            self.log = []
         if monitor.port == port:
             monitor.stop()   # the port is the flasher's now
 
@@ -193,13 +191,13 @@ class FlashJob:
                 state, message = "failed", str(e)
             except Exception as e:  # noqa: BLE001 - shown in the page, not a crash of the server
                 state, message = "failed", f"{type(e).__name__}: {e}"
-            with self._lock:
-                self.state, self.message = state, message
-            if state == "done" and port:
+            if state == "done" and port:   # reading the board before the page hears "done"
                 try:
                     monitor.start(port)
                 except UserError as e:
                     self._add(str(e))
+            with self._lock:
+                self.state, self.message = state, message
 
         threading.Thread(target=work, daemon=True).start()
 
@@ -210,10 +208,11 @@ class FlashJob:
     def status(self):
         with self._lock:
             return {"state": self.state, "board": self.board, "port": self.port, "message": self.message,
-                    "log": list(self.log), "model": None}
+                    "log": list(self.log)}
 
 
 def model_label(blob_path):
+    """The model's short name (folder/file) and labels, for the pages."""
     from ..blob import read
     b = read(blob_path)
     return {"path": blob_path, "name": os.path.basename(os.path.dirname(blob_path)) + "/" +

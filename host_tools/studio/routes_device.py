@@ -3,6 +3,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .devices import board_table, serial_ports
+from .emulator import emulated_boards
 from .web import api, blocking, json_body, page, studio
 
 
@@ -15,7 +16,8 @@ async def boards(request):
     s = studio(request)
     model = s.model_path()
     return {"model": await blocking(s.model_info),
-            "boards": await blocking(s.cached, ("boards", model), board_table, model)}
+            "boards": await blocking(s.cached, ("boards", model), board_table, model),
+            "emulated": emulated_boards(), "emulator": s.emulator.status()}
 
 
 @api
@@ -50,6 +52,21 @@ async def monitor_stop(request):
 
 
 @api
+async def emulate_start(request):
+    body = await json_body(request)
+    s = studio(request)
+    port = await blocking(s.emulator.start, body.get("board"), s.photos, s.model_path(), s.monitor)
+    return {"port": port}
+
+
+@api
+async def emulate_stop(request):
+    s = studio(request)
+    await blocking(s.emulator.stop, s.monitor)
+    return {"ok": True}
+
+
+@api
 async def monitor_status(request):
     return studio(request).monitor.status()
 
@@ -71,5 +88,7 @@ routes = [
     Route("/api/monitor/start", monitor_start, methods=["POST"]),
     Route("/api/monitor/stop", monitor_stop, methods=["POST"]),
     Route("/api/monitor/status", monitor_status),
+    Route("/api/emulate/start", emulate_start, methods=["POST"]),
+    Route("/api/emulate/stop", emulate_stop, methods=["POST"]),
     Route("/api/monitor/frame.png", camera_frame),
 ]

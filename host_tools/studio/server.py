@@ -16,6 +16,7 @@ from .. import DEFAULT_BLOB, UserError
 from . import routes_dataset, routes_device, routes_test, routes_train, safety
 from .capture import CaptureJob
 from .devices import FlashJob, Monitor, model_label
+from .emulator import Emulator
 from .jobs import TrainingJob
 from .photos import Photos
 from .web import HERE
@@ -32,6 +33,7 @@ class Studio:
         self.monitor = Monitor()
         self.flashing = FlashJob()
         self.capture = CaptureJob()
+        self.emulator = Emulator()
         self.token = token or safety.new_token()
         self._cache = {}
         self._cache_lock = threading.Lock()
@@ -62,6 +64,7 @@ class Studio:
         self.training.stop()
         self.capture.stop()
         self.monitor.stop()
+        self.emulator.stop()
 
 
 async def favicon(request):

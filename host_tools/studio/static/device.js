@@ -13,6 +13,32 @@ async function loadBoards() {
     el("td", {class: "small muted", text: b.message.replace(/^[^:]*: (fits: )?/, "")}),
     el("td", {class: "small muted", text: `≈ ${b.latency_ms} ms per frame (estimate)`})));
   $("#boards").replaceChildren(...rows);
+  $("#emu-board").replaceChildren(...r.emulated.map((n) => el("option", {value: n, text: n === "host" ? "host (the emulator board)" : n})));
+  if (r.emulated.includes("esp32s3_eye")) $("#emu-board").value = "esp32s3_eye";
+  emulatorShown(r.emulator);
+}
+
+function emulatorShown(e) {
+  $("#emu-stop").disabled = !e.board;
+  $("#emu-state").textContent = e.board ? `${e.board} running on ${e.port}` : "";
+}
+
+async function emulate() {
+  $("#emu-start").disabled = true;
+  $("#emu-state").textContent = "Starting…";
+  try {
+    const r = await api("/api/emulate/start", {board: $("#emu-board").value});
+    $("#port").value = r.port;
+    $("#camera").checked = true;
+    emulatorShown({board: $("#emu-board").value, port: r.port});
+    watch(false);
+  } catch (e) { toast(e.message, true); $("#emu-state").textContent = ""; }
+  $("#emu-start").disabled = false;
+}
+
+async function unemulate() {
+  try { await api("/api/emulate/stop", {}); } catch (e) { toast(e.message, true); }
+  emulatorShown({});
 }
 
 async function loadPorts() {
@@ -84,6 +110,8 @@ async function unwatch() {
 }
 
 $("#flash").addEventListener("click", flash);
+$("#emu-start").addEventListener("click", emulate);
+$("#emu-stop").addEventListener("click", unemulate);
 $("#watch").addEventListener("click", () => watch(true));
 $("#unwatch").addEventListener("click", unwatch);
 loadBoards().catch((e) => toast(e.message, true));
