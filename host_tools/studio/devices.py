@@ -31,15 +31,23 @@ def _png(view):
 
 
 def board_table(blob_path):
-    """One row per board (boards/*/board.json): title and whether the model fits, as `inspect` says."""
-    from ..device.boards import load_boards
+    """One row per board (boards/*/board.json): title and whether the model fits, as `inspect` says.
+
+    A board whose data file lacks the budget figures is listed as "not checked", not left out.
+    """
+    from ..device.boards import board_names, load_board
     from ..model.profile import fit_message, profile
-    boards = load_boards()
-    rows = profile(blob_path, boards)["boards"]
+    boards, unchecked = [], []
+    for name in board_names():
+        try:
+            boards.append(load_board(name))
+        except UserError as e:
+            unchecked.append({"name": name, "title": name, "fits": None, "message": str(e), "latency_ms": None})
+    rows = profile(blob_path, boards)["boards"] if boards else []
     by_name = {b["name"]: b for b in boards}
     return [{"name": r["board"], "title": by_name[r["board"]].get("title", r["board"]),
              "fits": r["fits"], "message": fit_message(r), "latency_ms": r["latency_ms_estimate"]}
-            for r in rows]
+            for r in rows] + unchecked
 
 
 def serial_ports():

@@ -9,9 +9,9 @@ async function loadBoards() {
     el("td", {}, el("input", {type: "radio", name: "board", value: b.name, id: "board-" + b.name,
                               checked: i === 0 ? true : null})),
     el("td", {}, el("label", {for: "board-" + b.name}, el("b", {text: b.title}))),
-    el("td", {class: "fit " + (b.fits ? "yes" : "no"), text: b.fits ? "✔ fits" : "✘ does not fit"}),
+    el("td", {class: "fit " + (b.fits ? "yes" : "no"), text: b.fits === null ? "not checked" : b.fits ? "✔ fits" : "✘ does not fit"}),
     el("td", {class: "small muted", text: b.message.replace(/^[^:]*: (fits: )?/, "")}),
-    el("td", {class: "small muted", text: `≈ ${b.latency_ms} ms per frame (estimate)`})));
+    el("td", {class: "small muted", text: b.latency_ms === null ? "" : `≈ ${b.latency_ms} ms per frame (estimate)`})));
   $("#boards").replaceChildren(...rows);
   $("#emu-board").replaceChildren(...r.emulated.map((n) => el("option", {value: n, text: n === "host" ? "host (the emulator board)" : n})));
   if (r.emulated.includes("esp32s3_eye")) $("#emu-board").value = "esp32s3_eye";
