@@ -112,6 +112,7 @@ class Capture:
                 p.register(self._in, select.POLLIN)
                 self._poll = p
                 self._ipoll = getattr(p, "ipoll", None)   # MicroPython: allocation-free
+                self._ready()   # ipoll makes its result tuple on first use: now, not in the loop
             except (AttributeError, OSError, TypeError, ValueError):
                 self._poll = None
         self._byte = bytearray(1)
@@ -142,7 +143,9 @@ class Capture:
         buf = self._request
         while self._ready():
             n = self._in.readinto(self._byte)
-            if not n:   # end of input: nobody on the other side will ask again
+            if n is None:   # a non-blocking stream with nothing after all: next frame
+                return False
+            if n == 0:      # end of input: nobody on the other side will ask again
                 self._poll = None
                 return False
             b = self._byte[0]

@@ -47,8 +47,6 @@ def do_evaluate(args):
 def do_emulate(args):
     if getattr(args, "serve", False):
         from .device.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
-        if not args.images:
-            raise UserError("no images given: the emulated camera needs at least one photo")
         serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
                   announce=lambda s: print(s, flush=True))
         return 0
@@ -185,10 +183,10 @@ def build_parser():
     p.add_argument("--board", default="host", metavar="NAME",
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
                         "(default: host, the emulator board)")
+    p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("--serve", action="store_true",
                    help="run the app until Ctrl-C with a pseudo-terminal as its serial line (printed), "
                         "its camera showing the images in turn: for capture and monitor")
-    p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_emulate)
 
@@ -257,7 +255,6 @@ def build_parser():
                    help="how long to wait for the board to answer (default: 10)")
     p.add_argument("data_dir", metavar="DATA")
     p.set_defaults(func=do_capture)
-
 
     p = sub.add_parser("studio", help="the local web app: collect photos, train, test and deploy in a browser",
                        description="Serve the studio on http://HOST:PORT/ (this computer only, by default) "

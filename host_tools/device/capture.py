@@ -29,6 +29,7 @@ from .. import UserError
 from ..data.dataset import check_label
 from ..infer.results import parse_result_line
 from .board_emulation import BYTES_PER_PIXEL, camera_view
+from .monitor import _why
 
 REQUEST = b"@frame\n"
 HEADER = "@frame "
@@ -50,20 +51,18 @@ class Frame:
         self.result = result     # the board's @result for this frame, if it came first
 
     def view(self):
-        """The whole frame decoded to RGB (height, width, 3) uint8 (GRAY: (height, width, 1))."""
-        if self.format == "GRAY":
-            return np.frombuffer(self.data, np.uint8).reshape(self.height, self.width, 1)
+        """The whole frame decoded to RGB, (height, width, 3) uint8 (a GRAY frame: R = G = B)."""
         return camera_view(self.data, self.width, self.height, self.format)
 
     def pixels(self):
         """What the model sees, before the input table: the largest centred square,
-        sampled to the model's size by nearest neighbour (docs/preprocessing.md)."""
+        sampled to the model's size by nearest neighbour (docs/preprocessing.md); RGB."""
         return sample(self.view(), self.model_height, self.model_width)
 
     def image(self):
-        """pixels() as a PIL image (RGB, or L for a GRAY camera)."""
+        """pixels() as a PIL image: RGB, or L (one channel) for a GRAY camera."""
         p = self.pixels()
-        return Image.fromarray(p[..., 0], "L") if p.shape[2] == 1 else Image.fromarray(p, "RGB")
+        return Image.fromarray(p[..., 0], "L") if self.format == "GRAY" else Image.fromarray(p, "RGB")
 
 
 def sample(view, out_height, out_width):
@@ -76,13 +75,6 @@ def sample(view, out_height, out_width):
 
 
 # --- the serial line ----------------------------------------------------------
-
-def _why(e):
-    text = str(e).strip() or type(e).__name__
-    if "No such file" in text or "could not open port" in text:
-        return "no such device"
-    return text.splitlines()[-1]
-
 
 class Link:
     """The board's serial line, asking for frames: with Link(port) as link: link.frame()."""
@@ -98,7 +90,6 @@ class Link:
         except (serial.SerialException, OSError, ValueError) as e:
             raise UserError(f"cannot open {port}: {_why(e)}") from None
         self._buf = b""
-        self.results = {}   # frame number -> the board's last @result lines
         try:
             self._ser.reset_input_buffer()   # what the board printed before we asked
         except self._serial_errors:
@@ -261,20 +252,26 @@ def capture(port, label, data_dir, count=50, every=0.5, progress=None, timeout=D
         raise UserError(f"count must be at least 1; got {count}")
     if every < 0:
         raise UserError(f"every must be 0 or more seconds; got {every}")
-    if os.path.exists(data_dir) and not os.path.isdir(data_dir):
-        raise UserError(f"{data_dir}: not a folder")
     folder = os.path.join(data_dir, label)
+    for path in (data_dir, folder):
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise UserError(f"{path}: not a folder")
     written = []
     stream = frames(port, count, every, timeout, baudrate)   # opens the port on first next()
     try:
         for frame in stream:
-            if not written:
+            try:
                 os.makedirs(folder, exist_ok=True)
-            path = write_photo(folder, next_number(folder), frame.image())
+                path = write_photo(folder, next_number(folder), frame.image())
+            except OSError as e:
+                raise UserError(f"cannot write a photo in {folder}: {e.strerror or e}; "
+                                f"the {len(written)} written are whole") from None
             written.append(path)
             if progress is not None:
                 progress(len(written), count, path, frame)
     except LinkLost as e:
+        if not written:
+            raise UserError(f"lost {port} before the first photo ({e}); nothing was written") from None
         raise UserError(f"lost {port} after {len(written)} of {count} photos ({e}); "
                         f"the {len(written)} written are whole") from None
     except UserError as e:

@@ -63,7 +63,7 @@ def console(in_fd, out_fd):
 
 
 def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, device_dir=None,
-            camera_api="lemariva"):
+            camera_api="lemariva", openmv="5"):
     """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever."""
     from ..blob import read
     from ..data.images import load_pixels, open_image
@@ -71,8 +71,6 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
                                   load_board)
     from .device_code import device_imports
 
-    if not image_paths:
-        raise UserError("no images given: the emulated camera needs at least one photo")
     wait = _paced(fps)
     model_path = os.path.abspath(model_path)
     if board_name == "host":
@@ -107,9 +105,9 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
     try:
         if device_dir:
             os.chdir(device_dir)
-        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api) as fakes:
-            fakes["camera"].source = source
-            fakes["sensor"].source = source
+        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api, openmv) as fakes:
+            for name in ("camera", "sensor", "csi"):   # whichever camera API the board module uses
+                fakes[name].source = source
             board = load_board(board_name)
             import app
             app.main(board, model_path)
@@ -117,8 +115,26 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
         os.chdir(cwd)
 
 
+def check(board_name, image_paths, model_path):
+    """UserError, before anything starts, for an unknown board, a bad blob or image."""
+    from ..blob import read
+    from ..data.images import ImageError, open_image
+    from .board_emulation import board_info
+    if board_name != "host":
+        board_info(board_name)
+    if not image_paths:
+        raise UserError("no images given: the emulated camera needs at least one photo")
+    read(model_path)
+    for p in image_paths:
+        try:
+            open_image(p)
+        except ImageError as e:
+            raise UserError(str(e)) from None
+
+
 def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, announce=print, **kw):
     """Open a pseudo-terminal, announce its name, and run the app with it as the console."""
+    check(board_name, image_paths, model_path)
     master, slave = os.openpty()
     tty.setraw(slave)          # no echo, no newline translation: a plain serial line
     announce(f"{board_name} emulated on {os.ttyname(slave)} (Ctrl-C to stop)")
@@ -167,15 +183,19 @@ def main(argv=None):
     p.add_argument("--fps", type=float, default=DEFAULT_FPS, help="camera frames per second at most")
     p.add_argument("--stdio", action="store_true", help="console on stdin/stdout instead of a new pty")
     p.add_argument("--device-dir", help="working directory the board sees as its filesystem")
+    p.add_argument("--openmv", default="5", help="OpenMV firmware the OpenMV fakes follow: 4, 4.8 or 5")
     p.add_argument("images", nargs="+")
     args = p.parse_args(argv)
     try:
         if args.stdio:
+            check(args.board, args.images, args.model)
             with console(0, 1):
-                run_app(args.board, args.images, args.model, args.fps, device_dir=args.device_dir)
+                run_app(args.board, args.images, args.model, args.fps, device_dir=args.device_dir,
+                        openmv=args.openmv)
         else:
             serve_pty(args.board, args.images, args.model, args.fps,
-                      announce=lambda s: print(s, flush=True), device_dir=args.device_dir)
+                      announce=lambda s: print(s, flush=True), device_dir=args.device_dir,
+                      openmv=args.openmv)
     except UserError as e:
         print(f"emulate: {e}", file=sys.stderr)
         return 2

@@ -16,11 +16,12 @@ against a directory standing in for the board's filesystem:
   (`OSError: [Errno 2] ENOENT`);
 - drop_after=N closes the line after N received bytes, like a cable pulled out;
   drop_after_sent=N after N bytes sent;
-- app=(BOARD, PHOTOS): "main.py" is the real device app (firmware/, with
+- app=(BOARD, PHOTOS[, OPENMV]): "main.py" is the real device app (firmware/, with
   boards/BOARD/board.py on the driver fakes of boards/fakes/, the model this
   board holds as model.blob), run by host_tools.device.emulated_port in a child
   process whose stdin/stdout are relayed to the line until Ctrl-C, the app's
-  end or the line going away; its camera shows PHOTOS in turn.
+  end or the line going away; its camera shows PHOTOS in turn (OPENMV: the
+  OpenMV firmware the fakes follow, "4", "4.8" or "5").
 
     dev = FakeDevice(tmpdir, arch="xtensawin").start()
     subprocess.run(["mpremote", "connect", dev.port, "fs", "ls"])
@@ -445,8 +446,9 @@ class FakeDevice:
     def _run_app(self):
         """The real app in a child process, its console relayed to the line; False
         once the line is gone, True when the app ends or Ctrl-C stops it."""
-        board, photos = self.app
+        board, photos, *openmv = self.app
         argv = [sys.executable, "-m", "host_tools.device.emulated_port", "--stdio", "--board", board,
+                "--openmv", openmv[0] if openmv else "5",
                 "--model", os.path.join(self.fs.root, "model.blob"), "--device-dir", self.fs.root,
                 "--fps", str(self.app_fps), *[os.path.abspath(p) for p in photos]]
         proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
