@@ -25,11 +25,13 @@ def studio(tmp_path):
     server.stop()
 
 
-def copy(data, label, n, start=0):
+def copy(data, label, n, start=0, source=None):
+    """n mice photos of class source (default: label) into data/label."""
+    source = source or label
     os.makedirs(data / label, exist_ok=True)
-    names = sorted(os.listdir(os.path.join(MICE, label)))[start:start + n]
+    names = sorted(os.listdir(os.path.join(MICE, source)))[start:start + n]
     for f in names:
-        shutil.copy(os.path.join(MICE, label, f), data / label / f)
+        shutil.copy(os.path.join(MICE, source, f), data / label / f)
     return names
 
 
@@ -93,3 +95,21 @@ def test_the_device_page_lists_every_board_with_its_fit(studio, default_blob):
     want = {row["board"]: row["fits"] for row in profile(default_blob)["boards"]}
     assert {b["name"]: b["fits"] for b in r["boards"]} == want
     assert "host" in r["emulated"] and set(want) <= set(r["emulated"])
+
+
+def test_classes_are_added_renamed_and_deleted_and_photos_deleted(studio, tmp_path):
+    c, data = studio.client, tmp_path / "photos"
+    assert c.post("/api/class/add", {"class": "mug"})[0] == 200
+    assert c.post("/api/class/add", {"class": "mug"}) == (400, {"error": "class 'mug' already exists"})
+    names = copy(data, "mug", 3, source="black")
+    assert c.post("/api/class/rename", {"class": "mug", "new": "tasse à café"})[0] == 200
+    assert sorted(os.listdir(data / "tasse à café")) == names and not (data / "mug").exists()
+    assert c.post("/api/photo/delete", {"class": "tasse à café", "name": names[0]})[0] == 200
+    assert sorted(os.listdir(data / "tasse à café")) == names[1:]
+    status, r = c.post("/api/photo/delete", {"class": "tasse à café", "name": names[0]})
+    assert status == 400 and "no such photo" in r["error"]
+    copy(data, "white", 1)
+    assert c.post("/api/class/rename", {"class": "tasse à café", "new": "white"})[0] == 400   # taken
+    assert c.post("/api/class/delete", {"class": "tasse à café"})[0] == 200
+    assert os.listdir(data) == ["white"]
+    assert [x["name"] for x in c.get("/api/dataset")[1]["classes"]] == ["white"]
