@@ -16,8 +16,8 @@ import pytest
 from conftest import DATASET, ROOT
 from host_tools.blob import read
 from host_tools.infer.classify import classify
-from host_tools.studio.server import Server
 from tests.support.fakedevice import FakeDevice
+from tests.support.studio_client import studio  # noqa: F401 (fixture)
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = os.path.join(ROOT, "test-output", "studio")
@@ -47,13 +47,6 @@ def browser():
     yield driver
     shoot(driver, "last.png")   # where it ended (or stopped, for the person reading a failure)
     driver.quit()
-
-
-@pytest.fixture
-def studio(tmp_path):
-    server = Server(str(tmp_path / "photos"), str(tmp_path / "out"), port=0).start()
-    yield server
-    server.stop()
 
 
 def wait(driver, condition, timeout=20, what="the page"):

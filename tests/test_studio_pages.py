@@ -11,18 +11,9 @@ from host_tools.blob import read
 from host_tools.infer.classify import classify
 from host_tools.infer.evaluate import evaluate
 from host_tools.model.profile import profile
-from host_tools.studio.server import Server
-from tests.support.studio_client import Client
+from tests.support.studio_client import studio  # noqa: F401 (fixture)
 
 MICE = os.path.join(DATASET, "train")
-
-
-@pytest.fixture
-def studio(tmp_path):
-    server = Server(str(tmp_path / "photos"), str(tmp_path / "out"), port=0).start()
-    server.client = Client(server.url)
-    yield server
-    server.stop()
 
 
 def copy(data, label, n, start=0, source=None):

@@ -19,18 +19,9 @@ import pytest
 
 from conftest import DATASET, ROOT
 from host_tools.studio import safety
-from host_tools.studio.server import Server
-from tests.support.studio_client import Client
+from tests.support.studio_client import studio  # noqa: F401 (fixture)
 
 MICE = os.path.join(DATASET, "train")
-
-
-@pytest.fixture
-def studio(tmp_path):
-    server = Server(str(tmp_path / "photos"), str(tmp_path / "out"), port=0).start()
-    server.client = Client(server.url)
-    yield server
-    server.stop()
 
 
 def tree(root):

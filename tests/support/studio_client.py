@@ -1,8 +1,22 @@
-"""A plain HTTP client for the studio's API, as its pages call it (token and Origin included)."""
+"""The studio on a free port for a test (`studio` fixture: .url, .client), and a plain HTTP
+client for its API that calls it as its pages do (token and Origin included)."""
 import json
 import re
 import urllib.error
 import urllib.request
+
+import pytest
+
+from host_tools.studio.server import Server
+
+
+@pytest.fixture
+def studio(tmp_path):
+    """The studio serving tmp_path/photos (empty) and tmp_path/out, on 127.0.0.1 and a free port."""
+    server = Server(str(tmp_path / "photos"), str(tmp_path / "out"), port=0).start()
+    server.client = Client(server.url)
+    yield server
+    server.stop()
 
 
 class Client:
