@@ -10,6 +10,7 @@ console error fails the test. Screenshots of each page go to test-output/studio/
 """
 import base64
 import os
+import re
 
 import pytest
 
@@ -169,9 +170,11 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
         wait(d, lambda d: d.find_elements("css selector", "#results .result .label"), timeout=30,
              what="the classification")
         (_, want, _), = classify(read(blob_path), [photo], workers=1)
-        shown = text(d, "#results .result")
-        assert want["label"] in text(d, "#results .result .label")
-        assert f"{100 * want['confidence']:.1f} %" in shown
+        result = d.find_element("css selector", "#results .result")
+        assert result.get_attribute("data-label") == want["label"] == text(d, "#results .result .label")
+        assert float(result.get_attribute("data-confidence")) == want["confidence"]   # the same number
+        shown = float(re.search(r"([\d.]+) %", result.text).group(1))              # shown to 0.1 %
+        assert abs(shown - 100 * want["confidence"]) <= 0.05 + 1e-9
         d.find_element("id", "evaluate").click()
         wait(d, lambda d: d.find_elements("css selector", "#evaluation table.matrix"), timeout=60,
              what="the confusion matrix")

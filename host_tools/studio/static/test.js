@@ -18,7 +18,7 @@ async function classify(files) {
     if (res.error) return el("div", {class: "result"}, img, el("div", {class: "problem", text: res.error}));
     const others = Object.entries(res.scores).filter(([l]) => l !== res.label)
       .map(([l, v]) => `${l} ${pct(v)}`).join(" · ");
-    return el("div", {class: "result"}, img,
+    return el("div", {class: "result", "data-label": res.label, "data-confidence": res.confidence}, img,
       el("div", {style: "flex:1"},
         el("div", {}, el("span", {class: "label", text: res.label}), "  ", el("span", {text: pct(res.confidence)})),
         el("div", {class: "bar green"}, el("i", {style: `width:${100 * res.confidence}%`})),
