@@ -84,6 +84,11 @@ def do_capture(args):
     return 0
 
 
+def do_studio(args):
+    from .studio.server import run
+    return run(args)
+
+
 def do_pack(args):
     from .blob import pack, read_labels, write_atomic
     from .model.profile import arena_bytes
@@ -218,6 +223,8 @@ def build_parser():
     p.add_argument("--batch-size", type=int, default=16, help="default: 16")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (default: 0.001)")
     p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR (as a whole, at the end)")
+    p.add_argument("--events", metavar="FILE", help="append one JSON line per finished epoch to FILE "
+                                                    "(epoch, epochs, loss, accuracy, val_loss, val_accuracy)")
     p.set_defaults(func=do_train)
 
     p = sub.add_parser("evaluate", help="accuracy, per-class figures and confusion matrix on a labelled folder",
@@ -257,6 +264,18 @@ def build_parser():
                    help="how long to wait for the board to answer (default: 10)")
     p.add_argument("data_dir", metavar="DATA")
     p.set_defaults(func=do_capture)
+
+    p = sub.add_parser("studio", help="the local web app: collect photos, train, test and deploy in a browser",
+                       description="Serve the studio on http://HOST:PORT/ (this computer only, by default) "
+                                   "and print its address. See docs/studio.md.")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
+                                                       "computer only)")
+    p.add_argument("--data", default="photos", metavar="DIR",
+                   help="the photo folder, one folder per class; created if missing (default: photos)")
+    p.add_argument("--out", default="out", metavar="DIR",
+                   help="where training writes the model and report, beside DIR (default: out)")
+    p.set_defaults(func=do_studio)
 
     p = sub.add_parser("pack", help="pack a .tflite and its labels into a blob")
     p.add_argument("tflite")
