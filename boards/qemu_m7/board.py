@@ -1,0 +1,70 @@
+"""Emulated Cortex-M7 (QEMU's MPS2-AN500) running the project's firmware: MicroPython
+with the `tflm` module (tflite-micro, CMSIS-NN kernels). An OpenMV H7 Plus class board
+whose camera and LCD live in RAM.
+
+Copied to the board as board.mpy; firmware/main.py runs
+
+    import board, app
+    app.main(board)
+
+- camera(): the host preloads the frames into RAM at _FRAMES (QEMU's
+  `-device loader,...,force-raw=on`), after a header (firmware/emuboard.py);
+  capture() hands out views of them, never a copy.
+- display(): a 128x160 framebuf RGB565 panel, like OpenMV's LCD shield; each
+  shown picture is copied into a ring at _LCD, which the host reads back as PNG files.
+- interpreter(): `tflm`, running the model where it lies.
+The addresses are in boards/qemu_m7/board.json too, for the host.
+"""
+import uctypes
+from micropython import const
+
+import emuboard
+
+MODEL_PATH = "model.blob"   # in the folder the app runs in: ROMFS, or the RAM disk
+
+_FRAMES = const(0x60C00000)
+_FRAMES_MAX = const(0x200000)
+_LCD = const(0x60E00000)
+_LCD_MAX = const(0x200000)
+_LCD_W = const(128)
+_LCD_H = const(160)
+
+
+class _Preloaded:
+    """The frames in RAM, as views made once."""
+
+    def __init__(self, count, size):
+        if emuboard.HEADER_SIZE + count * size > _FRAMES_MAX:
+            raise OSError("camera frames overrun their RAM area")
+        whole = memoryview(uctypes.bytearray_at(_FRAMES + emuboard.HEADER_SIZE, count * size))
+        self._views = [whole[i * size:(i + 1) * size] for i in range(count)]
+
+    def frame(self, i):
+        return self._views[i]
+
+
+def camera():
+    header = uctypes.bytearray_at(_FRAMES, emuboard.HEADER_SIZE)
+    count = emuboard.parse_header(header)[0]
+    return emuboard.Camera(header, _Preloaded(count, emuboard.frame_bytes(header)))
+
+
+class _Ring:
+    """Finished panel pictures, one slot each, in RAM the host reads back."""
+
+    def __init__(self):
+        self.slots = _LCD_MAX // (_LCD_W * _LCD_H * 2)
+        ram = uctypes.bytearray_at(_LCD, self.slots * _LCD_W * _LCD_H * 2)
+        self.fb = emuboard.framebuf.FrameBuffer(ram, _LCD_W, _LCD_H * self.slots,
+                                                emuboard.framebuf.RGB565)
+
+    def keep(self, panel, n):
+        self.fb.blit(panel, 0, (n % self.slots) * _LCD_H)
+
+
+def display():
+    return emuboard.Panel(_LCD_W, _LCD_H, _Ring().keep)
+
+
+def interpreter(model, arena_size, input_size, output_size):
+    return emuboard.Interpreter(model, arena_size, input_size, output_size)
