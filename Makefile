@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup model classify demo emulate train evaluate inspect profile flash monitor test bench clean
+.PHONY: help setup firmware model classify demo emulate train evaluate inspect profile flash monitor test bench clean
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -23,6 +23,7 @@ help:
 	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"
 	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
+	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7)"
 	@echo "make test                       the test suite"
 
 setup: .venv/.installed model
@@ -36,6 +37,10 @@ setup: .venv/.installed model
 model: .venv/.installed
 	$(TOOLS) fetch-weights
 	$(TOOLS) model
+
+# make firmware BOARD=unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense [HEAP_BYTES=...] (docs/firmware.md)
+firmware:
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD="$(BOARD)" $(if $(HEAP_BYTES),HEAP_BYTES=$(HEAP_BYTES))
 
 classify:
 	$(TOOLS) classify --model $(MODEL) $(IMAGES)

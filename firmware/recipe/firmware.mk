@@ -1,0 +1,32 @@
+# Firmware recipes: make -f firmware/recipe/firmware.mk BOARD=unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense
+# (the top Makefile's `make firmware BOARD=...` calls this). Outputs go under build/; both
+# MicroPython builds are incremental. See docs/firmware.md.
+BOARD      ?=
+JOBS       ?= 2
+HEAP_BYTES ?= 4194304
+PYTHON     ?= python3
+FW_OUT     := build/firmware
+SRC        := build/src
+MPY_DIR    := $(SRC)/micropython
+MPY_CROSS  := $(MPY_DIR)/mpy-cross/build/mpy-cross
+RECIPE     := firmware/recipe
+ABS        := $(abspath .)
+# the project's user C module (firmware/tflm); TFLM=0 builds plain MicroPython
+TFLM       ?= 1
+
+.PHONY: firmware sources unix qemu_m7 esp32s3_eye xiao_esp32s3_sense mpy-cross
+
+firmware:
+	@case "$(BOARD)" in unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense) ;; \
+	  *) echo "make firmware: set BOARD=unix, qemu_m7, esp32s3_eye or xiao_esp32s3_sense (got '$(BOARD)')" >&2; exit 2;; esac
+	@$(MAKE) --no-print-directory -f $(RECIPE)/firmware.mk $(BOARD)
+
+sources:
+	@$(PYTHON) $(RECIPE)/sources.py
+
+mpy-cross: sources
+	@$(MAKE) --no-print-directory -j$(JOBS) -C $(MPY_DIR)/mpy-cross
+
+include $(RECIPE)/unix.mk
+include $(RECIPE)/qemu_m7.mk
+include $(RECIPE)/esp32s3.mk
