@@ -14,9 +14,9 @@ import json
 import time
 
 import blobfmt
-from postprocess import signed, top1
+from postprocess import confidence_table, top1_index
 from preprocess import Preprocessor
-from ui import Ui
+from ui import Ui, percent
 
 try:
     _ticks_us = time.ticks_us

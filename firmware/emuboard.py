@@ -12,10 +12,13 @@ the GC heap between captures). `frames` is an object whose frame(i) returns fram
 i as a buffer, without allocating.
 
 Between two captures the app does its whole frame: preprocessing, inference,
-top-1, panel and result line. The camera therefore counts the bytes allocated
-from one capture to the next (micropython.mem_total()); with _LOCK the heap is
-locked over that span from the second frame on, so any allocation in the loop
-raises MemoryError. After the last frame it prints one line:
+top-1, panel and result line. The camera therefore records how much the GC heap
+grew from one capture to the next (gc.mem_alloc(), bytes left for the collector);
+with _LOCK the heap is locked over that span from the second frame on, so any
+allocation in the loop raises MemoryError. (The VM may still borrow a call
+frame from the heap and return it at once when the heap is unlocked; locked,
+it takes that frame from the C stack. That leaves no garbage and is not
+counted.) After the last frame it prints one line:
     @heap {"alloc": [per frame...], "used": ..., "free": ..., "peak": ...}
 """
 import gc
@@ -58,15 +61,15 @@ class Camera:
         self.loop = flags & _LOOP
         self.lock = flags & _LOCK
         self._frames = frames
-        self._alloc = [0] * (self.count + 1)  # bytes allocated since the previous capture
+        self._alloc = [0] * (self.count + 1)  # heap growth since the previous capture
         self._n = 0
         self._total = 0
 
     def capture(self):
-        if self.lock:
-            micropython.heap_unlock()
         n = self._n
-        total = micropython.mem_total()
+        if self.lock and n >= 2:
+            micropython.heap_unlock()  # locked at the end of the previous capture
+        total = gc.mem_alloc()
         if 0 < n <= self.count:
             self._alloc[n] = total - self._total
         self._total = total
@@ -80,8 +83,9 @@ class Camera:
         return frame
 
     def _report(self):
+        peak = micropython.mem_peak() if hasattr(micropython, "mem_peak") else -1
         print('@heap {"alloc": %s, "used": %d, "free": %d, "peak": %d}'
-              % (self._alloc[1:], gc.mem_alloc(), gc.mem_free(), micropython.mem_peak()))
+              % (self._alloc[1:], gc.mem_alloc(), gc.mem_free(), peak))
 
 
 class Panel(framebuf.FrameBuffer):

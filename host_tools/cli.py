@@ -45,6 +45,12 @@ def do_evaluate(args):
 
 
 def do_emulate(args):
+    from .device.vm_boards import BOARDS
+    if getattr(args, "board", None) in BOARDS:
+        from .device.vm_boards import main as firmware_main  # the project's firmware, in QEMU or on unix
+        return firmware_main(args)
+    if getattr(args, "frame_format", None) or getattr(args, "frame_size", None):
+        raise UserError(f"--frame-format and --frame-size are for the boards {', '.join(BOARDS)}")
     if getattr(args, "board", "host") not in (None, "host"):
         from .device.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
         return board_main(args)
@@ -145,7 +151,12 @@ def build_parser():
     p.add_argument("--frames-dir", metavar="DIR", help="write what the board's LCD shows as PNGs here")
     p.add_argument("--board", default="host", metavar="NAME",
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
-                        "(default: host, the emulator board)")
+                        "(default: host, the emulator board); qemu_m7 and unix run the project's "
+                        "own firmware")
+    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+                   help="qemu_m7, unix: camera frames in this format (default: RGB888 at the model's size, "
+                        "as classify sees the photo)")
+    p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_emulate)
 

@@ -22,10 +22,10 @@ import emuboard
 
 MODEL_PATH = "model.blob"   # in the folder the app runs in: ROMFS, or the RAM disk
 
-_FRAMES = const(0x60C00000)
-_FRAMES_MAX = const(0x200000)
-_LCD = const(0x60E00000)
-_LCD_MAX = const(0x200000)
+_FRAMES = const(0x60D00000)   # the firmware's M7_FRAMES_ADDR (firmware/recipe/qemu_m7/memory_map.h)
+_FRAMES_MAX = const(0x300000)
+_LCD = const(0x60800000)      # above the GC heap (0x60000000 + heap_bytes), below M7_MODEL_ADDR
+_LCD_MAX = const(0x400000)
 _LCD_W = const(128)
 _LCD_H = const(160)
 

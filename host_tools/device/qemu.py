@@ -76,7 +76,9 @@ class Qemu:
     def read_memory(self, addr, size):
         """size bytes of guest RAM from addr."""
         path = os.path.join(self._tmp.name, "mem.bin")
-        self.monitor(f"pmemsave 0x{addr:08x} {size} {path}")
+        said = self.monitor(f"pmemsave 0x{addr:08x} {size} \"{path}\"")
+        if not os.path.exists(path):
+            raise RuntimeError(f"QEMU could not save guest memory: {said.strip()[-200:]}")
         with open(path, "rb") as f:
             data = f.read()
         os.remove(path)

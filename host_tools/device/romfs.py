@@ -29,7 +29,7 @@ def _file_record(name, data, at, align):
     """The record of one file starting at image offset `at`, its data aligned."""
     raw = name.encode("ascii")
     for pad in range(align):
-        head = _uint(len(raw)) + raw + _uint(_VERBATIM) + _uint(len(data), 1 + pad)
+        head = _uint(len(raw)) + raw + _uint(_VERBATIM) + _uint(len(data), len(_uint(len(data))) + pad)
         body = head + data
         record_head = _uint(_FILE) + _uint(len(body))
         if (at + len(record_head) + len(head)) % align == 0:
