@@ -349,6 +349,12 @@ def flash(board, port=None, model=None, log=print):
     info = board_info(board)
     model = model or DEFAULT_BLOB
     read(model)
+    if info.get("runtime") == "tflm":   # the project's own firmware: its op list is known
+        from .firmware_ops import missing_ops
+        lacking = missing_ops(read(model).model)
+        if lacking:
+            raise UserError(f"the {board} firmware lacks the model's ops {', '.join(lacking)}; "
+                            f"nothing was copied")
     ok, message = check_fit(model, board)
     if not ok:
         raise UserError(f"the model does not fit the board, nothing was copied: {message}")
