@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup firmware model classify demo emulate train evaluate inspect profile flash monitor test bench clean
+.PHONY: help setup firmware board model classify demo emulate train evaluate inspect profile flash monitor test bench clean
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -21,6 +21,7 @@ help:
 	@echo "make evaluate MODEL=out/model.blob DATA=photos/   accuracy, per-class figures, confusion matrix"
 	@echo "make profile [MODEL=] [BOARD=]  arena, MACs, ops and which boards the model fits (BOARD: just that one)"
 	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"
+	@echo "make board BOARD=qemu_m7 [IMAGES=] start an emulated board (the project's firmware in QEMU); prints its serial port"
 	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
 	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7)"
@@ -74,9 +75,13 @@ bench:
 flash:
 	$(TOOLS) flash --board "$(BOARD)" $(if $(PORT),--port "$(PORT)") --model "$(MODEL)"
 
-# make monitor PORT=/dev/ttyACM0
+# make monitor PORT=/dev/ttyACM0 [COUNT=N] [JSON=1]
 monitor:
-	$(TOOLS) monitor --port "$(PORT)"
+	$(TOOLS) monitor --port "$(PORT)" $(if $(COUNT),--count $(COUNT)) $(if $(JSON),--json)
+
+# make board BOARD=qemu_m7 [MODEL=...] [IMAGES="a.jpg b.jpg"]: runs until Ctrl-C
+board:
+	$(TOOLS) board --board "$(or $(BOARD),qemu_m7)" --model "$(MODEL)" $(IMAGES)
 
 test:
 	$(PY) -m pytest -q tests

@@ -58,6 +58,11 @@ def do_emulate(args):
     return main(args)
 
 
+def do_board(args):
+    from .device.board_session import main
+    return main(args)
+
+
 def do_flash(args):
     from .device.flash import flash
     return flash(args.board, args.port, args.model)
@@ -203,6 +208,18 @@ def build_parser():
     p.add_argument("--port", metavar="PORT", help="serial port (default: the first USB serial port)")
     _model_arg(p)
     p.set_defaults(func=do_flash)
+
+    p = sub.add_parser("board", help="start an emulated board (qemu_m7) and print its serial port",
+                       description="Boot the project's qemu_m7 firmware in QEMU with a camera that shows "
+                                   "the given photos over and over; deploy to it with flash, watch it with "
+                                   "monitor. Ctrl-C stops it.")
+    p.add_argument("--board", default="qemu_m7", metavar="NAME", help="default: qemu_m7")
+    _model_arg(p)
+    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+                   help="camera frames in this format (default: RGB888 at the model's size)")
+    p.add_argument("--frame-size", metavar="WxH", help="camera frames of this size")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="default: scikit-image's sample photos")
+    p.set_defaults(func=do_board)
 
     p = sub.add_parser("monitor", help="show the board's results live from its serial line")
     p.add_argument("--port", required=True, metavar="PORT", help="serial port, e.g. /dev/ttyACM0")

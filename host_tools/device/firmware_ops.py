@@ -3,7 +3,7 @@ the tflm module's op resolver is built from), so `flash` can refuse a model firs
 import os
 import re
 
-from .. import ROOT
+from .. import ROOT, UserError
 
 OPS_DEF = os.path.join(ROOT, "firmware", "tflm", "ops.def")
 _LINE = re.compile(r"^\s*TFLM_OP\(\s*(\w+)\s*,", re.M)
@@ -11,8 +11,12 @@ _LINE = re.compile(r"^\s*TFLM_OP\(\s*(\w+)\s*,", re.M)
 
 def firmware_ops(path=OPS_DEF):
     """The op names (schema names, e.g. CONV_2D), in ops.def order."""
-    with open(path) as f:
-        return _LINE.findall(f.read())
+    try:
+        with open(path) as f:
+            return _LINE.findall(f.read())
+    except OSError as e:
+        raise UserError(f"cannot read the firmware's op list {os.path.relpath(path, ROOT)} "
+                        f"({e.strerror})") from None
 
 
 def missing_ops(model, path=OPS_DEF):
