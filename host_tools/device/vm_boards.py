@@ -195,10 +195,10 @@ def compiled(board, names, blob_path):
     return {n: d for n, d in deploy_files(board, blob_path) if n.rsplit(".", 1)[0] in names}
 
 
-def run_code(board, files, code, timeout=RUN_TIMEOUT):
-    """Run code on a fresh board whose working folder holds files ({name: bytes});
-    the lines it printed. On qemu_m7 with -icount shift=0 (ticks_us counts 1,000
-    instructions)."""
+def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT):
+    """Run code on a fresh board whose working folder holds files ({name: bytes}),
+    its camera showing frames (a Frames, optional); the lines it printed. On qemu_m7
+    with -icount shift=0 (ticks_us counts 1,000 instructions)."""
     from .firmware import firmware_image
     info = board_info(board)
     with tempfile.TemporaryDirectory(prefix=f"{board}-code-") as tmp:
@@ -208,13 +208,17 @@ def run_code(board, files, code, timeout=RUN_TIMEOUT):
                     f.write(data)
             with open(os.path.join(tmp, "_code.py"), "w") as f:
                 f.write(code)
+            if frames is not None:
+                with open(os.path.join(tmp, "frames.bin"), "wb") as f:
+                    f.write(frames.image())
             r = subprocess.run([firmware_image("unix"), "-X", f"heapsize={info['heap_bytes']}",
                                 "_code.py"], cwd=tmp, capture_output=True, text=True, timeout=timeout)
             return (r.stdout + r.stderr).splitlines()
         from .qemu import Qemu
         from .romfs import romfs_image
         rom = romfs_image(files)
-        with Qemu(firmware_image(board), qemu_loads(info, rom, None, tmp)) as q:
+        image = frames.image() if frames is not None else None
+        with Qemu(firmware_image(board), qemu_loads(info, rom, image, tmp)) as q:
             head = _ROM_MAIN.format(addr=addr(info, "romfs"), size=len(rom)).split("exec(")[0]
             return exec_on_board(q.port, head + "sys.path.insert(0, '/rom')\n" + code, timeout=timeout)
 
