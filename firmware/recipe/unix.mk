@@ -9,7 +9,16 @@ UNIX_MAKE := $(MAKE) --no-print-directory -j$(JOBS) -C $(MPY_DIR)/ports/unix VAR
 	MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 MICROPY_SSL_MBEDTLS=0 MICROPY_PY_FFI=0 \
 	FROZEN_MANIFEST=$(ABS)/$(RECIPE)/unix_manifest.py
 
+UNIX_LIB  := $(UNIX_OUT)/tflm/libtflm.a
+ifeq ($(TFLM),1)
+UNIX_TFLM_ARGS := USER_C_MODULES=$(ABS)/firmware LDFLAGS_USERMOD="$(ABS)/$(UNIX_LIB) -lstdc++"
+endif
+
 unix: mpy-cross
+ifeq ($(TFLM),1)
+	@$(MAKE) --no-print-directory -j$(JOBS) -f firmware/tflm/lib.mk OUT=$(UNIX_OUT)/tflm KERNELS=reference
+	@if [ $(UNIX_LIB) -nt $(UNIX_OUT)/build/micropython ]; then rm -f $(UNIX_OUT)/build/micropython; fi
+endif
 	@$(UNIX_MAKE) $(UNIX_TFLM_ARGS)
 	@cp -p $(UNIX_OUT)/build/micropython $(UNIX_PROG).tmp && mv $(UNIX_PROG).tmp $(UNIX_PROG)
 	@echo "firmware: $(UNIX_PROG)"
