@@ -250,8 +250,8 @@ def main(args):
     """Print what classify prints, one line per image in order; LCD pictures as PNG files."""
     from .. import DEFAULT_BLOB
     from ..blob import read
-    from ..data.images import ImageError, open_image
     from ..infer.results import dequantize, format_line
+    from .board_emulation import open_images
     if not args.images:
         raise UserError("no images given: pass one or more image files")
     model = args.model or DEFAULT_BLOB
@@ -259,14 +259,7 @@ def main(args):
     fmt = getattr(args, "frame_format", None)
     size = getattr(args, "frame_size", None)
     size = parse_size(size) if size else None
-    photos, good, failed = [], [], 0
-    for path in args.images:
-        try:
-            photos.append(open_image(path))
-            good.append(path)
-        except ImageError as e:
-            failed += 1
-            print(f"emulate: {e}", file=sys.stderr, flush=True)
+    good, photos, failed = open_images(args.images)
     if not good:
         return 1
     run = run_app(args.board, photo_frames(photos, blob, fmt, size), model)
