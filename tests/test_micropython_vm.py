@@ -245,7 +245,8 @@ import tflm
 class Runner:
     # The fakes' runner protocol, on the firmware's own tflite-micro.
     def __init__(self, model, arena):
-        self.it = tflm.Interpreter(bytearray(model), arena)
+        # no arena given (OpenMV's ml): the host runtime's default, 10x the model
+        self.it = tflm.Interpreter(bytearray(model), arena if arena is not None else 10 * len(model))
         self.input_shape = tuple(self.it.input_shape)
         self.output_shape = tuple(self.it.output_shape)
         self.input_size = 1
