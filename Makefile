@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup firmware board model classify demo emulate train evaluate inspect profile flash monitor test bench clean
+.PHONY: help setup system-packages firmware firmware-images board model classify demo emulate train evaluate inspect profile flash monitor test bench clean
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -27,7 +27,21 @@ help:
 	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7)"
 	@echo "make test                       the test suite"
 
-setup: .venv/.installed model
+setup: system-packages .venv/.installed model
+
+# Debian packages the firmware builds need: installed when missing (as root), else one command to run
+SYSTEM_PACKAGES := build-essential gcc-arm-none-eabi libnewlib-arm-none-eabi \
+	libstdc++-arm-none-eabi-newlib qemu-system-arm
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "setup: installing $$(echo $$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "make setup: missing Debian packages; run: sudo apt-get install -y $$(echo $$missing)" >&2; exit 2; \
+	  fi; \
+	fi
 
 .venv/.installed: requirements.txt requirements.lock
 	python3 -m venv .venv
@@ -83,7 +97,12 @@ monitor:
 board:
 	$(TOOLS) board --board "$(or $(BOARD),qemu_m7)" --model "$(MODEL)" $(IMAGES)
 
-test:
+# both firmware images (incremental: seconds when up to date), then the suite
+firmware-images:
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD=unix
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD=qemu_m7
+
+test: firmware-images
 	$(PY) -m pytest -q tests
 
 clean:

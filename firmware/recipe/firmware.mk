@@ -11,6 +11,9 @@ MPY_DIR    := $(SRC)/micropython
 MPY_CROSS  := $(MPY_DIR)/mpy-cross/build/mpy-cross
 RECIPE     := firmware/recipe
 ABS        := $(abspath .)
+# the version MicroPython reports (its build would otherwise describe this project's git tree)
+export MICROPY_GIT_TAG  := v1.28.0
+export MICROPY_GIT_HASH := e0e9fbb17e
 # the project's user C module (firmware/tflm); TFLM=0 builds plain MicroPython
 TFLM       ?= 1
 

@@ -198,3 +198,11 @@ const mp_obj_module_t tflm_user_cmodule = {
 };
 
 MP_REGISTER_MODULE(MP_QSTR_tflm, tflm_user_cmodule);
+
+#if defined(__arm__) && !defined(__linux__)
+// tflite-micro calls abort() on internal errors (TFLITE_ABORT). newlib's abort() would pull
+// in signal handling and malloc; on the board it becomes a Python exception instead.
+MP_NORETURN void abort(void) {
+    mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT("tflm: tflite-micro aborted"));
+}
+#endif

@@ -353,8 +353,9 @@ def flash(board, port=None, model=None, log=print):
     model = model or DEFAULT_BLOB
     read(model)
     if info.get("runtime") == "tflm":   # the project's own firmware: its op list is known
+        from ..model.profile import model_ops
         from .firmware_ops import missing_ops
-        lacking = missing_ops(read(model).model)
+        lacking = missing_ops([o["op"] for o in model_ops(read(model).model)])
         if lacking:
             raise UserError(f"the {board} firmware lacks the model's ops {', '.join(lacking)}; "
                             f"nothing was copied")

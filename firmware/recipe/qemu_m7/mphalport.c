@@ -7,7 +7,6 @@
 #include "uart.h"
 
 uintptr_t ticks_ms(void);
-uintptr_t ticks_us(void);
 
 #define RX_RING_BYTES (256)
 static uint8_t rx_ring[RX_RING_BYTES];
@@ -59,20 +58,40 @@ mp_uint_t mp_hal_ticks_ms(void) {
     return ticks_ms();
 }
 
+// Microseconds from the millisecond count (SysTick interrupt) plus SysTick's down-counter.
+// Under QEMU the counter can show a reload before the interrupt has counted the millisecond,
+// so the sum can step back by up to 1 ms; never returning less than the last value keeps
+// time monotonic (delays and ticks_diff stay right). Under -icount shift=0 one microsecond
+// is 1000 instructions.
+#define SYSTICK_RVR (*(volatile uint32_t *)0xE000E014)
+#define SYSTICK_CVR (*(volatile uint32_t *)0xE000E018)
+#define SYSTICK_HZ  (25000000u)
+static uint32_t last_us;
 mp_uint_t mp_hal_ticks_us(void) {
-    return ticks_us();
+    uint32_t ms, cvr;
+    do {
+        ms = ticks_ms();
+        cvr = SYSTICK_CVR;
+    } while (ms != ticks_ms());
+    uint32_t us = ms * 1000 + (SYSTICK_RVR - cvr) / (SYSTICK_HZ / 1000000u);
+    if ((int32_t)(us - last_us) < 0 && (int32_t)(last_us - us) <= 1000) {
+        us = last_us;
+    }
+    last_us = us;
+    return us;
 }
 
 mp_uint_t mp_hal_ticks_cpu(void) {
     return 0;
 }
 
+// Waits at least ms milliseconds, watching the UART (Ctrl-C) and pending exceptions.
 void mp_hal_delay_ms(mp_uint_t ms) {
-    mp_uint_t start = mp_hal_ticks_ms();
+    mp_uint_t start = mp_hal_ticks_us();
     do {
         m7_uart_poll();
         mp_handle_pending(true);
-    } while (mp_hal_ticks_ms() - start < ms);
+    } while (mp_hal_ticks_us() - start < ms * 1000);
 }
 
 void mp_hal_delay_us(mp_uint_t us) {

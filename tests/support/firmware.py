@@ -1,0 +1,102 @@
+"""Build and run the project's MicroPython firmware (unix port, and qemu_m7 under QEMU) in tests.
+
+The builds go through the same recipe as `make firmware BOARD=...`; a build that is up to
+date costs a few seconds. QEMU runs the MPS2-AN500 with `-icount shift=0` (one instruction
+per virtual nanosecond), its UART on a pty that mpremote talks to.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UNIX_MICROPYTHON = os.path.join(ROOT, "build", "firmware", "unix", "micropython")
+M7_ELF = os.path.join(ROOT, "build", "firmware", "qemu_m7", "firmware.elf")
+MPREMOTE = [sys.executable, "-m", "mpremote"]
+
+# Fixed addresses of the qemu_m7 firmware (firmware/recipe/qemu_m7/memory_map.h)
+M7_MODEL_ADDR = 0x60C00000
+M7_FRAMES_ADDR = 0x60D00000
+M7_FRAMES_BYTES = 0x00300000
+
+
+def build(board):
+    """Run the firmware recipe for board; returns make's output. Fails the test on error."""
+    r = subprocess.run(["make", "--no-print-directory", "firmware", f"BOARD={board}"], cwd=ROOT,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError(f"make firmware BOARD={board} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r.stdout + r.stderr
+
+
+def run_unix(script, heap="8M", timeout=600):
+    """Run a MicroPython script (text) on the unix firmware: (returncode, stdout, stderr)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(script)
+    try:
+        r = subprocess.run([UNIX_MICROPYTHON, "-X", f"heapsize={heap}", f.name],
+                           capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+    finally:
+        os.remove(f.name)
+
+
+class QemuM7:
+    """The qemu_m7 firmware running in QEMU; `preload` = [(path, address)] loaded raw into RAM."""
+
+    def __init__(self, preload=(), elf=M7_ELF):
+        args = ["qemu-system-arm", "-machine", "mps2-an500", "-nographic", "-monitor", "null",
+                "-semihosting", "-serial", "pty", "-icount", "shift=0", "-kernel", elf]
+        for path, addr in preload:
+            args += ["-device", f"loader,file={path},addr={addr:#x},force-raw=on"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, text=True)
+        self.port = self._pty()
+
+    def _pty(self):
+        deadline = time.monotonic() + 30
+        line = ""
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            m = re.search(r"(/dev/pts/\d+)", line)
+            if m:
+                return m.group(1)
+            if self.proc.poll() is not None:
+                break
+        self.close()
+        raise AssertionError(f"qemu did not report its serial pty: {line!r}")
+
+    def mpremote(self, *args, timeout=600):
+        """Run mpremote against the board: (returncode, stdout, stderr)."""
+        r = subprocess.run([*MPREMOTE, "connect", self.port, *args], capture_output=True, text=True,
+                           timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+    def run(self, script, timeout=600):
+        """Run a script (text) on the board with `mpremote run`; returns its stdout."""
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+            f.write(script)
+        try:
+            code, out, err = self.mpremote("run", f.name, timeout=timeout)
+        finally:
+            os.remove(f.name)
+        if code != 0:
+            raise AssertionError(f"script failed on qemu_m7 ({code}):\n{out[-3000:]}\n{err[-3000:]}")
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
