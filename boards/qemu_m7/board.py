@@ -53,13 +53,13 @@ class _Ring:
     """Finished panel pictures, one slot each, in RAM the host reads back."""
 
     def __init__(self):
-        self.slots = _LCD_MAX // (_LCD_W * _LCD_H * 2)
-        ram = uctypes.bytearray_at(_LCD, self.slots * _LCD_W * _LCD_H * 2)
-        self.fb = emuboard.framebuf.FrameBuffer(ram, _LCD_W, _LCD_H * self.slots,
-                                                emuboard.framebuf.RGB565)
+        self.size = _LCD_W * _LCD_H * 2
+        self.slots = _LCD_MAX // self.size
+        self.ram = memoryview(uctypes.bytearray_at(_LCD, self.slots * self.size))
 
     def keep(self, panel, n):
-        self.fb.blit(panel, 0, (n % self.slots) * _LCD_H)
+        at = (n % self.slots) * self.size
+        self.ram[at:at + self.size] = panel.buf   # a memcpy; allocates nothing
 
 
 def display():
