@@ -8,13 +8,14 @@ boards/unix), which run the project's own firmware: MicroPython with `tflm`.
 The host hands over the camera frames after a 16-byte header (little-endian):
 magic "MPCF", frame count (u32), width, height (u16 each), format (u8: index into
 FORMATS) and flags (u8: _LOOP to start again after the last frame, _LOCK to lock
-the GC heap between captures). `frames` is an object whose frame(i) returns frame
+the GC heap between captures, _COUNT to record the heap's growth per frame). `frames` is an object whose frame(i) returns frame
 i as a buffer, without allocating.
 
 Between two captures the app does its whole frame: preprocessing, inference,
-top-1, panel and result line. The camera therefore records how much the GC heap
-grew from one capture to the next (gc.mem_alloc(), bytes left for the collector);
-with _LOCK the heap is locked over that span from the second frame on, so any
+top-1, panel and result line. With _COUNT (or _LOCK) the camera therefore records
+how much the GC heap grew from one capture to the next (gc.mem_alloc(), bytes
+left for the collector; it walks the heap's whole table, millions of
+instructions for a 4 MB heap, so it is off when the loop is timed); with _LOCK the heap is locked over that span from the second frame on, so any
 allocation in the loop raises MemoryError. (The VM may still borrow a call
 frame from the heap and return it at once when the heap is unlocked; locked,
 it takes that frame from the C stack. That leaves no garbage and is not
@@ -33,6 +34,7 @@ HEADER_SIZE = const(16)
 _MAGIC = b"MPCF"
 _LOOP = const(1)
 _LOCK = const(2)
+_COUNT = const(4)
 
 
 def parse_header(h):
@@ -60,6 +62,7 @@ class Camera:
         self.format = FORMATS[fmt]
         self.loop = flags & _LOOP
         self.lock = flags & _LOCK
+        self.counting = flags & (_LOCK | _COUNT)
         self._frames = frames
         self._alloc = [0] * (self.count + 1)  # heap growth since the previous capture
         self._n = 0
@@ -69,10 +72,11 @@ class Camera:
         n = self._n
         if self.lock and n >= 2:
             micropython.heap_unlock()  # locked at the end of the previous capture
-        total = gc.mem_alloc()
-        if 0 < n <= self.count:
-            self._alloc[n] = total - self._total
-        self._total = total
+        if self.counting:
+            total = gc.mem_alloc()
+            if 0 < n <= self.count:
+                self._alloc[n] = total - self._total
+            self._total = total
         if n == self.count and not self.loop:
             self._report()
             return None

@@ -15,6 +15,7 @@ Copied to the board as board.mpy; firmware/main.py runs
 - interpreter(): `tflm`, running the model where it lies.
 The addresses are in boards/qemu_m7/board.json too, for the host.
 """
+import micropython
 import uctypes
 from micropython import const
 
@@ -49,17 +50,30 @@ def camera():
     return emuboard.Camera(header, _Preloaded(count, emuboard.frame_bytes(header)))
 
 
+@micropython.viper
+def _copy_words(dst, at: int, src, n: int):
+    # dst[at:at + n] = src[:n], four words a turn (at and n multiples of 16)
+    d = ptr32(uint(dst) + at)
+    s = ptr32(src)
+    i = 0
+    end = n >> 2
+    while i < end:
+        d[i] = s[i]
+        d[i + 1] = s[i + 1]
+        d[i + 2] = s[i + 2]
+        d[i + 3] = s[i + 3]
+        i += 4
+
+
 class _Ring:
     """Finished panel pictures, one slot each, in RAM the host reads back."""
 
     def __init__(self):
         self.size = _LCD_W * _LCD_H * 2
         self.slots = _LCD_MAX // self.size
-        self.ram = memoryview(uctypes.bytearray_at(_LCD, self.slots * self.size))
 
     def keep(self, panel, n):
-        at = (n % self.slots) * self.size
-        self.ram[at:at + self.size] = panel.buf   # a memcpy; allocates nothing
+        _copy_words(_LCD, (n % self.slots) * self.size, panel.buf, self.size)
 
 
 def display():

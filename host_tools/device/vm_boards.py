@@ -25,7 +25,7 @@ from .board_emulation import board_info, encode_frame, frame_pixels, rgb565_imag
 BOARDS = ("qemu_m7", "unix")
 FORMATS = ("RGB888", "RGB565_BE", "RGB565_LE", "GRAY")   # firmware/emuboard.py's order
 BYTES_PER_PIXEL = {"RGB888": 3, "RGB565_BE": 2, "RGB565_LE": 2, "GRAY": 1}
-LOOP, LOCK = 1, 2
+LOOP, LOCK, COUNT = 1, 2, 4
 RUN_TIMEOUT = 1800   # seconds for one run of the app
 
 
