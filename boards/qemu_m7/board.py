@@ -52,7 +52,7 @@ def camera():
 
 @micropython.viper
 def _copy_words(dst, at: int, src, n: int):
-    # dst[at:at + n] = src[:n], four words a turn (at and n multiples of 16)
+    # dst[at:at + n] = src[:n], eight words a turn (at and n multiples of 32)
     d = ptr32(uint(dst) + at)
     s = ptr32(src)
     i = 0
@@ -62,7 +62,11 @@ def _copy_words(dst, at: int, src, n: int):
         d[i + 1] = s[i + 1]
         d[i + 2] = s[i + 2]
         d[i + 3] = s[i + 3]
-        i += 4
+        d[i + 4] = s[i + 4]
+        d[i + 5] = s[i + 5]
+        d[i + 6] = s[i + 6]
+        d[i + 7] = s[i + 7]
+        i += 8
 
 
 class _Ring:
