@@ -162,6 +162,7 @@ def build_parser():
                    help="qemu_m7, unix: camera frames in this format (default: RGB888 at the model's size, "
                         "as classify sees the photo)")
     p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
+    p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_emulate)
 

@@ -1,7 +1,7 @@
 """Real board modules (boards/*/board.py) on the host, against fakes of their drivers.
 
 The fakes behave like the drivers (frame size, pixel format and byte order,
-display size, microlite's per-element callbacks, OpenMV ml's float32 scores), so
+display size, microlite's per-element callbacks, OpenMV's ml and csi), so
 `emulate --board NAME` runs the board's own adapter code. The reference is always
 tflite-micro run directly on the int8 input the device computes.
 """
@@ -110,7 +110,7 @@ def test_openmv_runs_the_devices_own_geometry_on_320x240_frames(photos, blob, de
     for frame, r in zip(emu.frames, emu.results):
         assert len(frame) == 320 * 240 * 2
         want = eng.run(device_input(frame, 320, 240, "RGB565_LE", blob))
-        # ml.predict() hands back float32 (q - zero) * scale; the adapter recovers q exactly
+        # OpenMV 5.x: predict()'s callback gets the raw int8 scores (4.x: tests/test_openmv.py)
         assert r["scores"] == [int(v) for v in want]
         top = int(np.argmax(want))
         assert (r["index"], r["label"]) == (top, blob.labels[top])

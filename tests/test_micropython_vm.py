@@ -279,6 +279,11 @@ def source(w, h, fmt):
         return f.read()
 camera.source = source
 sensor.source = source
+try:
+    import csi                              # OpenMV 4.8 and newer
+    csi.source = source
+except ImportError:
+    pass
 os.chdir('/input')
 import board
 cam = board.camera
@@ -296,14 +301,19 @@ print('leds', fake_machine.Pin.log)
 """
 
 
-@pytest.mark.parametrize("board", ["esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus"])
-def test_the_board_module_runs_the_app_under_micropython(board, default_blob, tmp_path):
+@pytest.mark.parametrize("board, openmv", [("esp32s3_eye", "5"), ("xiao_esp32s3_sense", "5"),
+                                           ("openmv_h7_plus", "5"), ("openmv_h7_plus", "4")])
+def test_the_board_module_runs_the_app_under_micropython(board, openmv, default_blob, tmp_path):
     photos = [sample_path(n) for n in ("astronaut.png", "coffee.png")]
-    emu = be.run(board, photos, default_blob)            # the CPython emulation: the reference
+    emu = be.run(board, photos, default_blob, openmv=openmv)   # the CPython emulation: the reference
     copy_firmware(tmp_path, [f[:-3] for f in os.listdir(FIRMWARE) if f.endswith(".py")])
     shutil.copy(be.board_module_path(board), tmp_path / "board.py")
-    for name in ("microlite", "st7789", "image", "sensor", "display", "ml"):
+    old = be.OPENMV_FIRMWARES[openmv] < (4, 8)                  # no csi module, float outputs
+    for name in ("microlite", "st7789", "omv", "image", "sensor", "display", "ml") + (() if old else ("csi",)):
         shutil.copy(os.path.join(be.FAKES_DIR, name + ".py"), tmp_path)
+    omv = (tmp_path / "omv.py").read_text()
+    (tmp_path / "omv.py").write_text(omv + "version_major, version_minor, version_patch = %d, %d, %d\n"
+                                     % be.OPENMV_FIRMWARES[openmv])
     shutil.copy(os.path.join(be.FAKES_DIR, "machine.py"), tmp_path / "fake_machine.py")
     shutil.copy(os.path.join(be.FAKES_DIR, "camera_lemariva.py"), tmp_path / "camera.py")
     (tmp_path / "vm_runner.py").write_text(VM_RUNNER)

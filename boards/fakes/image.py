@@ -14,20 +14,22 @@ RGB565 = 2
 
 
 class Image:
-    def __init__(self, width, height, format=RGB565, buffer=None):
-        if format not in (RGB565, GRAYSCALE):
+    # Image(width, height, pixformat, *, buffer=None), as the real constructor
+    # takes it for a new image (its path and ndarray forms are not modelled)
+    def __init__(self, width, height, pixformat, *, buffer=None, copy_to_fb=False):
+        if pixformat not in (RGB565, GRAYSCALE):
             raise ValueError("unsupported pixel format")
-        bpp = 2 if format == RGB565 else 1
+        bpp = 2 if pixformat == RGB565 else 1
         if buffer is None:
             buffer = bytearray(width * height * bpp)
         elif len(buffer) < width * height * bpp:
             raise ValueError("buffer too small")
         self._w = width
         self._h = height
-        self._format = format
+        self._format = pixformat
         self._buf = buffer
         self._fb = framebuf.FrameBuffer(buffer, width, height,
-                                        framebuf.RGB565 if format == RGB565 else framebuf.GS8)
+                                        framebuf.RGB565 if pixformat == RGB565 else framebuf.GS8)
 
     def width(self):
         return self._w

@@ -1,4 +1,5 @@
-"""Host fake of OpenMV's `sensor` module (camera): reset, pixel format, frame size,
+"""Host fake of OpenMV's `sensor` module, the camera API before 4.8 (still in 5.x, deprecated
+there for `csi`): reset, pixel format, frame size,
 snapshot. snapshot() returns an image.Image whose bytearray() holds the frame as
 OpenMV keeps it: RGB565 little-endian (native 16-bit words on the STM32) or 8-bit
 gray. Frames come from `source(width, height, fmt)`, set by the host emulation.
@@ -54,8 +55,14 @@ def snapshot():
     if not state.get("ready") or "format" not in state or "size" not in state:
         raise RuntimeError("Sensor Timeout!!")
     w, h = _SIZES[state["size"]]
-    fmt = state["format"]
-    frame = source(w, h, "RGB565_LE" if fmt == RGB565 else "GRAY") if source else None
-    if frame is None:
+    img = frame_image(source, w, h, state["format"])
+    if img is None:
         raise RuntimeError("Sensor Timeout!!")
-    return image.Image(w, h, fmt, buffer=bytearray(frame))
+    return img
+
+
+def frame_image(source, w, h, pixformat):
+    """The source's next frame as an image.Image, as the firmware's frame buffer
+    holds it (shared with the csi fake: both modules drive the same camera code)."""
+    frame = source(w, h, "RGB565_LE" if pixformat == RGB565 else "GRAY") if source else None
+    return None if frame is None else image.Image(w, h, pixformat, buffer=bytearray(frame))

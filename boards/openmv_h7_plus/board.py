@@ -1,17 +1,23 @@
-"""OpenMV Cam H7 Plus: `sensor` camera at 320x240 RGB565, optional LCD shield, OpenMV's `ml`.
+"""OpenMV Cam H7 Plus: camera at 320x240 RGB565, optional LCD shield, OpenMV's `ml`.
 
 Copied to the device as board.mpy; firmware/main.py runs
 
     import board, app
     app.main(board)
 
-Firmware: OpenMV firmware 4.6 or newer, whose `ml` module runs tflite-micro and
-whose Model.predict() accepts a callable input (called with the input tensor's
-bytearray, shape and dtype). The app's int8 input bytes are copied in as they
-are, so OpenMV's own image preprocessing (bilinear scaling, pixel ^ 0x80) is not
-used: the app samples the frame itself (docs/preprocessing.md). predict()
-returns dequantized float32 scores; they are turned back into the exact int8
-scores, round(v / scale) + zero_point.
+Firmware: OpenMV 5.x, or 4.6 and newer; the board module looks at what the
+firmware has (docs/boards.md):
+
+- camera: the `csi` module (csi.CSI(), from 4.8 on; current in 5.x) if the
+  firmware has it, else the older `sensor` module (deprecated in 5.x);
+- interpreter: `ml.Model` reads a .tflite file. 5.x takes only a postprocess
+  keyword; 4.x is asked to load the model into frame-buffer memory (load_to_fb).
+  predict() is given the app's int8 bytes through a callable input, so OpenMV's
+  own image preprocessing is not used (the app samples the frame itself,
+  docs/preprocessing.md), and a callback that copies the scores out. From 4.8
+  on the callback receives the raw int8 output tensor; before 4.8 it receives
+  dequantized float32 scores, which are turned back into the exact int8 scores,
+  round(v / scale) + zero_point.
 
 ml.Model reads a .tflite file, so the model is also kept as model.tflite next to
 the blob (the deploy tool writes it; if it is missing or differs from the blob's
@@ -50,23 +56,36 @@ _CHUNK = const(4096)
 
 
 class _Camera:
-    def __init__(self, sensor):
+    def __init__(self, snapshot):
         self.width = _FRAME_W
         self.height = _FRAME_H
         self.format = FRAME_FORMAT
-        self._snapshot = sensor.snapshot
+        self._snapshot = snapshot
 
     def capture(self):
         return self._snapshot().bytearray()   # the frame buffer itself, no copy
 
 
 def camera():
-    import sensor
+    try:
+        import csi                            # 4.8 and newer
+    except ImportError:
+        return _sensor_camera()
+    cam = csi.CSI()
+    cam.reset()
+    cam.pixformat(csi.RGB565)
+    cam.framesize(csi.QVGA)
+    cam.snapshot(time=_SETTLE_MS)             # let exposure and white balance settle
+    return _Camera(cam.snapshot)
+
+
+def _sensor_camera():
+    import sensor                             # before 4.8
     sensor.reset()
     sensor.set_pixformat(sensor.RGB565)
     sensor.set_framesize(sensor.QVGA)
-    sensor.skip_frames(time=_SETTLE_MS)   # let exposure and white balance settle
-    return _Camera(sensor)
+    sensor.skip_frames(time=_SETTLE_MS)
+    return _Camera(sensor.snapshot)
 
 
 class _Lcd:
@@ -148,28 +167,45 @@ class _Ml:
         self._model = model
         self._n_in = input_size
         self._n_out = output_size
+        self._raw = hasattr(model, "postprocess")   # 4.8+: callbacks get raw int8 outputs
         self._scale = model.output_scale[0]
         self._zero = model.output_zero_point[0]
         self._inbuf = None
-        self._inputs = [self._fill]   # made once; predict() calls _fill each frame
+        self._outbuf = None
+        self._inputs = [self._fill]     # made once; predict() calls _fill each frame
+        self._take_scores = self._take  # one bound method, not one per frame
 
     def _fill(self, tensor, shape, dtype):
         if dtype != _INT8 or len(tensor) != self._n_in:
             raise ValueError("ml: input tensor is not %d int8 values" % self._n_in)
         tensor[:] = self._inbuf   # the app's int8 bytes, as they are
 
+    def _take(self, model, inputs, outputs):
+        scores = outputs[0].flatten()
+        out = self._outbuf
+        if self._raw:
+            for i in range(self._n_out):
+                out[i] = scores[i] & 0xFF
+        else:
+            scale = self._scale
+            zero = self._zero
+            for i in range(self._n_out):
+                # dequantized in float32: (q - zero) * scale; undo it exactly
+                out[i] = (int(round(scores[i] / scale)) + zero) & 0xFF
+
     def invoke(self, inbuf, outbuf):
         self._inbuf = inbuf
-        scores = self._model.predict(self._inputs)[0].flatten()
-        scale = self._scale
-        zero = self._zero
-        for i in range(self._n_out):
-            # predict() dequantized in float32: (q - zero) * scale; undo it exactly
-            outbuf[i] = (int(round(scores[i] / scale)) + zero) & 0xFF
+        self._outbuf = outbuf
+        self._model.predict(self._inputs, callback=self._take_scores)
 
 
 def interpreter(model, arena_size, input_size, output_size):
     import ml
+    import omv
     _write_model(_TFLITE_PATH, model)
-    # load_to_fb: keep the model in the frame-buffer memory (SDRAM on the H7 Plus)
-    return _Ml(ml.Model(_TFLITE_PATH, load_to_fb=True), input_size, output_size)
+    if omv.version_major >= 5:
+        m = ml.Model(_TFLITE_PATH)   # 5.x places it itself: GC heap, else its own allocator
+    else:
+        # load_to_fb: keep the model in the frame-buffer memory (SDRAM on the H7 Plus)
+        m = ml.Model(_TFLITE_PATH, load_to_fb=True)
+    return _Ml(m, input_size, output_size)

@@ -1,8 +1,9 @@
 """`emulate --board NAME`: a real board's module on the host, against fakes of its drivers.
 
 boards/NAME/board.py runs unchanged. Its driver modules (`camera`, `microlite`,
-`st7789`, `machine`, `framebuf`; OpenMV's `sensor`, `image`, `display`, `ml`) are
-replaced by the fakes in boards/fakes/, which behave like the real drivers:
+`st7789`, `machine`, `framebuf`; OpenMV's `omv`, `csi`, `sensor`, `image`, `display`,
+`ml`) are replaced by the fakes in boards/fakes/, which behave like the real drivers
+(OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
 
 - the camera delivers each photo as one frame at the board's frame size, in the
   board's pixel format and byte order (RGB565 big-endian from esp32-camera,
@@ -43,9 +44,11 @@ BOARDS_DIR = os.path.join(ROOT, "boards")
 FAKES_DIR = os.path.join(BOARDS_DIR, "fakes")
 FIRMWARE_DIR = os.path.join(ROOT, "firmware")
 
-# Fake driver modules, in load order (image imports framebuf, sensor imports image).
-_FAKES = ("framebuf", "machine", "microlite", "st7789", "image", "sensor", "display", "ml")
+# Fake driver modules, in load order (image imports framebuf; sensor, csi and ml import image, ml omv).
+_FAKES = ("framebuf", "machine", "microlite", "st7789", "omv", "image", "sensor", "csi", "display", "ml")
 CAMERA_APIS = ("lemariva", "cnadler86")
+# --openmv: the OpenMV firmware the fakes follow (csi exists from 4.8 on)
+OPENMV_FIRMWARES = {"4": (4, 6, 0), "4.8": (4, 8, 1), "5": (5, 0, 0)}
 BYTES_PER_PIXEL = {"RGB888": 3, "RGB565_BE": 2, "RGB565_LE": 2, "GRAY": 1}
 
 
@@ -176,11 +179,13 @@ def _load(name, path):
 
 
 @contextlib.contextmanager
-def fake_drivers(camera_api="lemariva"):
+def fake_drivers(camera_api="lemariva", openmv="5"):
     """Fresh fake driver modules in sys.modules (the board's imports find them);
     everything is put back afterwards. Yields {name: module}."""
     if camera_api not in CAMERA_APIS:
         raise ValueError(f"camera_api must be one of {', '.join(CAMERA_APIS)}; got {camera_api}")
+    if openmv not in OPENMV_FIRMWARES:
+        raise ValueError(f"openmv must be one of {', '.join(OPENMV_FIRMWARES)}; got {openmv}")
     names = _FAKES + ("camera", "board")
     saved = {n: sys.modules.get(n) for n in names}
     fakes = {}
@@ -190,6 +195,10 @@ def fake_drivers(camera_api="lemariva"):
         fakes["camera"] = _load("camera", os.path.join(FAKES_DIR, f"camera_{camera_api}.py"))
         fakes["microlite"].runner = TflmRunner
         fakes["ml"].runner = TflmRunner
+        omv = fakes["omv"]
+        omv.version_major, omv.version_minor, omv.version_patch = OPENMV_FIRMWARES[openmv]
+        if OPENMV_FIRMWARES[openmv] < (4, 8):
+            sys.modules["csi"] = None   # `import csi` raises ImportError, as on that firmware
         yield fakes
     finally:
         for name, module in saved.items():
@@ -277,12 +286,13 @@ def _led_on(fakes, info):
 
 
 def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api="lemariva",
-        device_dir=None):
+        device_dir=None, openmv="5"):
     """Run firmware/app.py with boards/BOARD/board.py on the fakes, one frame per image.
 
     echo: a stream that receives the board's output lines as they come.
     device_dir: the working directory the board sees as its filesystem
-    (default: a temporary one). Returns an Emulation.
+    (default: a temporary one). openmv: the OpenMV firmware the OpenMV fakes
+    follow (a key of OPENMV_FIRMWARES). Returns an Emulation.
     """
     from ..data.images import open_image
 
@@ -298,7 +308,7 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api=
     model_path = os.path.abspath(model_path)
     try:
         os.chdir(device_dir or tmp.name)
-        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api) as fakes, contextlib.redirect_stdout(out):
+        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api, openmv) as fakes, contextlib.redirect_stdout(out):
             current = [0]
 
             def source(w, h, f):
@@ -309,8 +319,10 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api=
 
             fakes["camera"].source = source
             fakes["sensor"].source = source
+            fakes["csi"].source = source
             board = load_board(board_name)
             emu.module = board
+            emu.fakes = fakes
 
             def snapshot():
                 emu.screens.append(_screen(fakes, info))
@@ -393,6 +405,9 @@ def main(args):
     from ..infer.results import dequantize, format_line
 
     board_info(args.board)  # an unknown board: one clear line, before any work
+    openmv = getattr(args, "openmv", None) or "5"
+    if openmv not in OPENMV_FIRMWARES:
+        raise UserError(f"--openmv must be one of {', '.join(OPENMV_FIRMWARES)}; got {openmv!r}")
     if not args.images:
         raise UserError("no images given: pass one or more image files")
     model = args.model or DEFAULT_BLOB
@@ -400,7 +415,7 @@ def main(args):
     good, _, failed = open_images(args.images)
     if not good:
         return 1
-    emu = run(args.board, good, model)
+    emu = run(args.board, good, model, openmv=openmv)
     for line in emu.lines:
         if not line.startswith("@result "):
             print(f"{args.board}: {line}", file=sys.stderr)
