@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup system-packages firmware firmware-images model classify demo emulate train evaluate inspect profile flash monitor test bench clean studio browser
+.PHONY: help setup system-packages firmware firmware-images board model classify demo emulate train evaluate inspect profile flash monitor test bench clean studio browser
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -21,6 +21,7 @@ help:
 	@echo "make evaluate MODEL=out/model.blob DATA=photos/   accuracy, per-class figures, confusion matrix"
 	@echo "make profile [MODEL=] [BOARD=]  arena, MACs, ops and which boards the model fits (BOARD: just that one)"
 	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"
+	@echo "make board BOARD=qemu_m7 [IMAGES=] start an emulated board (the project's firmware in QEMU); prints its serial port"
 	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
 	@echo "make studio [DATA=photos] [OUT=out] [STUDIO_PORT=8000]  the local web app: collect, train, test, deploy"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
@@ -97,9 +98,13 @@ bench:
 flash:
 	$(TOOLS) flash --board "$(BOARD)" $(if $(PORT),--port "$(PORT)") --model "$(MODEL)"
 
-# make monitor PORT=/dev/ttyACM0
+# make monitor PORT=/dev/ttyACM0 [COUNT=N] [JSON=1]
 monitor:
-	$(TOOLS) monitor --port "$(PORT)"
+	$(TOOLS) monitor --port "$(PORT)" $(if $(COUNT),--count $(COUNT)) $(if $(JSON),--json)
+
+# make board BOARD=qemu_m7 [MODEL=...] [IMAGES="a.jpg b.jpg"]: runs until Ctrl-C
+board:
+	$(TOOLS) board --board "$(or $(BOARD),qemu_m7)" --model "$(MODEL)" $(IMAGES)
 
 # make studio [DATA=photos] [OUT=out] [STUDIO_PORT=8000]: open the address it prints
 studio: .venv/.installed

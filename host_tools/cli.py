@@ -50,10 +50,21 @@ def do_emulate(args):
         serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
                   announce=lambda s: print(s, flush=True))
         return 0
+    from .device.vm_boards import BOARDS
+    if getattr(args, "board", None) in BOARDS:
+        from .device.vm_boards import main as firmware_main  # the project's firmware, in QEMU or on unix
+        return firmware_main(args)
+    if getattr(args, "frame_format", None) or getattr(args, "frame_size", None):
+        raise UserError(f"--frame-format and --frame-size are for the boards {', '.join(BOARDS)}")
     if getattr(args, "board", "host") not in (None, "host"):
         from .device.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
         return board_main(args)
     from .device.emulate import main
+    return main(args)
+
+
+def do_board(args):
+    from .device.board_session import main
     return main(args)
 
 
@@ -182,7 +193,12 @@ def build_parser():
     p.add_argument("--frames-dir", metavar="DIR", help="write what the board's LCD shows as PNGs here")
     p.add_argument("--board", default="host", metavar="NAME",
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
-                        "(default: host, the emulator board)")
+                        "(default: host, the emulator board); qemu_m7 and unix run the project's "
+                        "own firmware")
+    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+                   help="qemu_m7, unix: camera frames in this format (default: RGB888 at the model's size, "
+                        "as classify sees the photo)")
+    p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
     p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("--serve", action="store_true",
                    help="run the app until Ctrl-C with a pseudo-terminal as its serial line (printed), "
@@ -244,6 +260,18 @@ def build_parser():
     p.add_argument("--port", metavar="PORT", help="serial port (default: the first USB serial port)")
     _model_arg(p)
     p.set_defaults(func=do_flash)
+
+    p = sub.add_parser("board", help="start an emulated board (qemu_m7) and print its serial port",
+                       description="Boot the project's qemu_m7 firmware in QEMU with a camera that shows "
+                                   "the given photos over and over; deploy to it with flash, watch it with "
+                                   "monitor. Ctrl-C stops it.")
+    p.add_argument("--board", default="qemu_m7", metavar="NAME", help="default: qemu_m7")
+    _model_arg(p)
+    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+                   help="camera frames in this format (default: RGB888 at the model's size)")
+    p.add_argument("--frame-size", metavar="WxH", help="camera frames of this size")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="default: scikit-image's sample photos")
+    p.set_defaults(func=do_board)
 
     p = sub.add_parser("monitor", help="show the board's results live from its serial line")
     p.add_argument("--port", required=True, metavar="PORT", help="serial port, e.g. /dev/ttyACM0")
