@@ -137,9 +137,44 @@ def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS,
     check(board_name, image_paths, model_path)
     master, slave = os.openpty()
     tty.setraw(slave)          # no echo, no newline translation: a plain serial line
-    announce(f"{board_name} emulated on {os.ttyname(slave)} (Ctrl-C to stop)")
+    if board_name == "unix":
+        return _serve_unix(image_paths, model_path, master, lambda: announce(_announcement("unix", slave)))
+    announce(_announcement(board_name, slave))
     with console(master, master):
         run_app(board_name, image_paths, model_path, fps, **kw)
+
+
+def _announcement(board_name, slave):
+    return f"{board_name} emulated on {os.ttyname(slave)} (Ctrl-C to stop)"
+
+
+def _serve_unix(image_paths, model_path, master, announce):
+    """The project's unix firmware running the app as flash deploys it, its stdin and
+    stdout the pty; the camera loops over the photos (boards/unix: frames.bin)."""
+    import tempfile
+
+    from ..blob import read
+    from ..data.images import open_image
+    from .board_emulation import board_info
+    from .firmware import firmware_image
+    from .vm_boards import LOOP, deploy_files, photo_frames
+    binary = firmware_image("unix")
+    frames = photo_frames([open_image(p) for p in image_paths], read(model_path))
+    with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
+        for name, data in deploy_files("unix", model_path):
+            with open(os.path.join(fs, name), "wb") as f:
+                f.write(data)
+        with open(os.path.join(fs, "frames.bin"), "wb") as f:
+            f.write(frames.image(LOOP))
+        proc = subprocess.Popen([binary, "-X", f"heapsize={board_info('unix')['heap_bytes']}", "main.py"],
+                                cwd=fs, stdin=master, stdout=master)
+        announce()
+        try:
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 class EmulatedBoard:
