@@ -180,9 +180,10 @@ def test_a_cable_pulled_mid_frame_ends_with_one_clear_line_and_whole_photos(boar
                                                     frame.width, frame.height, frame.format, 96))
 
 
-def test_the_cli_reports_progress_and_a_killed_board_in_one_line(default_blob, tmp_path):
+@pytest.mark.parametrize("name", ["host", "unix"])
+def test_the_cli_reports_progress_and_a_killed_board_in_one_line(name, default_blob, tmp_path):
     data = tmp_path / "photos"
-    with EmulatedBoard("host", PHOTOS, default_blob, fps=20) as board:
+    with EmulatedBoard(name, PHOTOS, default_blob, fps=20) as board:
         status, out, err = run_cli("capture", "--port", board.port, "--label", "cup", "--count", "3",
                                    "--every", "0", str(data))
         assert status == 0, err
@@ -207,6 +208,47 @@ def test_the_cli_reports_progress_and_a_killed_board_in_one_line(default_blob, t
     for name in names:   # every photo is whole: one of the camera's frames, to the byte
         pixels = np.asarray(Image.open(data / "cup" / name))
         assert any(np.array_equal(pixels, want) for want in photos.values()), name
+
+
+def test_board_run_then_capture_on_the_command_line_and_a_stopped_qemu_is_one_line(default_blob, tmp_path):
+    import signal
+    data = tmp_path / "photos"
+    board = subprocess.Popen([sys.executable, "-m", "host_tools", "board", "--board", "qemu_m7", "--run",
+                              "--model", default_blob, *PHOTOS], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        first = board.stdout.readline()
+        assert first.startswith("qemu_m7: serial port /dev/pts/") and "the app is running" in first, first
+        port = first.split()[3]
+        status, out, err = run_cli("capture", "--port", port, "--label", "cup", "--count", "2",
+                                   "--every", "0", "--timeout", "30", str(data))
+        assert status == 0, err
+        assert out.strip() == f"wrote 2 photos to {data / 'cup'} (0001.png .. 0002.png)"
+        proc = subprocess.Popen([sys.executable, "-m", "host_tools", "capture", "--port", port, "--label", "cup",
+                                 "--count", "50", "--every", "0", "--timeout", "30", str(data)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(os.listdir(data / "cup")) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        board.send_signal(signal.SIGTERM)   # the board stops mid-capture
+        board.communicate(timeout=30)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if board.poll() is None:
+            board.kill()
+            board.communicate()
+    assert board.returncode == 0
+    assert proc.returncode == 2
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and lines[-1].startswith(f"capture: lost {port} after "), lines[-1]
+    n = int(lines[-1].split(" after ")[1].split()[0])
+    names = sorted(os.listdir(data / "cup"))
+    assert names == [f"{i:04d}.png" for i in range(1, 3 + n)]
+    blob = read(default_blob)
+    photos = [device_pixels(camera_frame("unix", n, blob), 96, 96, "RGB888", 96) for n in range(len(PHOTOS))]
+    for name in names:   # every photo is whole: one of the camera's frames as the device sees it
+        pixels = np.asarray(Image.open(data / "cup" / name))
+        assert any(np.array_equal(pixels, want) for want in photos), name
 
 
 def test_a_silent_board_is_one_line_and_writes_nothing(tmp_path):

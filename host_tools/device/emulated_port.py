@@ -21,6 +21,7 @@ import io
 import itertools
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import time
@@ -188,7 +189,9 @@ class EmulatedBoard:
         self.process = None
 
     def start(self, timeout=60):
-        self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        # A session of its own: stop() ends the board and any process it started (unix).
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                        start_new_session=True)
         line = self.process.stdout.readline()   # "NAME emulated on /dev/pts/N ..."
         if " emulated on " not in line:
             self.stop()
@@ -197,8 +200,11 @@ class EmulatedBoard:
         return self
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        if self.process is not None and self.process.returncode is None:   # not yet reaped: its group is ours
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.process.wait(timeout=10)
         if self.process is not None and self.process.stdout:
             self.process.stdout.close()
