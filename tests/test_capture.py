@@ -180,7 +180,7 @@ def test_a_cable_pulled_mid_frame_ends_with_one_clear_line_and_whole_photos(boar
                                                     frame.width, frame.height, frame.format, 96))
 
 
-@pytest.mark.parametrize("name", ["host", "unix"])
+@pytest.mark.parametrize("name", ["host", "unix", "qemu_m7"])
 def test_the_cli_reports_progress_and_a_killed_board_in_one_line(name, default_blob, tmp_path):
     data = tmp_path / "photos"
     with EmulatedBoard(name, PHOTOS, default_blob, fps=20) as board:

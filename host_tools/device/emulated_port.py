@@ -136,6 +136,8 @@ def check(board_name, image_paths, model_path):
 def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, announce=print, **kw):
     """Open a pseudo-terminal, announce its name, and run the app with it as the console."""
     check(board_name, image_paths, model_path)
+    if board_name == "qemu_m7":
+        return _serve_qemu(image_paths, model_path, announce)
     master, slave = os.openpty()
     tty.setraw(slave)          # no echo, no newline translation: a plain serial line
     if board_name == "unix":
@@ -178,6 +180,18 @@ def _serve_unix(image_paths, model_path, master, announce):
                 proc.wait()
 
 
+def _serve_qemu(image_paths, model_path, announce):
+    """QEMU with the app preloaded and running (board --board qemu_m7 --run); its own pty."""
+    from .board_session import start
+    q = start("qemu_m7", model_path, image_paths, run_app=True)
+    try:
+        announce(f"qemu_m7 emulated on {q.port} (Ctrl-C to stop)")
+        q.proc.wait()
+    finally:
+        q.close()
+        q.tmp.cleanup()
+
+
 class EmulatedBoard:
     """The app for board_name in a child process, on a pseudo-terminal: .port, .stop()."""
 
@@ -201,11 +215,14 @@ class EmulatedBoard:
 
     def stop(self):
         if self.process is not None and self.process.returncode is None:   # not yet reaped: its group is ours
-            try:
+            try:   # SIGTERM first: a qemu_m7 board then stops its QEMU
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
             except ProcessLookupError:
                 pass
-            self.process.wait(timeout=10)
         if self.process is not None and self.process.stdout:
             self.process.stdout.close()
 
@@ -227,6 +244,7 @@ def main(argv=None):
     p.add_argument("--openmv", default="5", help="OpenMV firmware the OpenMV fakes follow: 4, 4.8 or 5")
     p.add_argument("images", nargs="+")
     args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # finally blocks run: QEMU stops too
     try:
         if args.stdio:
             check(args.board, args.images, args.model)
