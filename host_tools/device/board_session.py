@@ -32,7 +32,7 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
     from .vm_boards import LOOP, deploy_files, photo_frames, qemu_loads, start_rom_app
     if board != "qemu_m7":
         raise UserError(f"only qemu_m7 runs as a board with a serial port; got {board!r} "
-                        "(the unix board runs through emulate --board unix)")
+                        "(the unix board: emulate --serve --board unix)")
     info = board_info(board)
     frames = photo_frames([open_image(p) for p in images], read(model), fmt, size)
     tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
