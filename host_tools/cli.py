@@ -270,6 +270,8 @@ def build_parser():
     p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
                    help="camera frames in this format (default: RGB888 at the model's size)")
     p.add_argument("--frame-size", metavar="WxH", help="camera frames of this size")
+    p.add_argument("--run", action="store_true",
+                   help="preload the app and model (no flash needed) and start the app")
     p.add_argument("images", nargs="*", metavar="IMAGE", help="default: scikit-image's sample photos")
     p.set_defaults(func=do_board)
 

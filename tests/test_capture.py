@@ -1,9 +1,11 @@
 """`capture`: photos from the board's own camera over its serial line, on every board.
 
-Boards: `host` (the emulator board, its console a pseudo-terminal) and the fake
+Boards: `host` (the emulator board, its console a pseudo-terminal), the fake
 MicroPython devices of tests/support/fakedevice.py running the real app with
-boards/<board>/board.py on the driver fakes. Their cameras show real photos in
-turn (frame n is photo n % 3), so each captured frame can be compared with the
+boards/<board>/board.py on the driver fakes, and the project's own firmware:
+`unix` (the unix port on a pseudo-terminal, `emulate --serve --board unix`) and
+`qemu_m7` (QEMU, `board --board qemu_m7 --run`, its camera in RGB565_BE at
+160x120). Their cameras show real photos in turn (frame n is photo n % 3), so each captured frame can be compared with the
 frame the camera delivered, and each photo written with the device's own
 preprocessing of that frame (firmware/preprocess.py).
 """
@@ -26,15 +28,18 @@ from host_tools.data.images import load_pixels, open_image
 from host_tools.data.samples import sample_path
 from host_tools.device import board_emulation as be
 from host_tools.device import capture as cap
+from host_tools.device import vm_boards as vb
 from host_tools.device.emulated_port import EmulatedBoard
 from tests.support.fakedevice import FakeDevice
 
 # openmv_h7_plus runs OpenMV firmware 5.x fakes (csi), openmv_h7_plus@4 the 4.6 ones (sensor).
-BOARDS = ["host", "esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus", "openmv_h7_plus@4"]
+BOARDS = ["host", "unix", "qemu_m7", "esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus", "openmv_h7_plus@4"]
 OPENMV = {"arch": "armv7emdp", "platform": "OpenMV4P-H7", "machine": "OpenMV4P-H7 with STM32H743"}
 FAKE = {"esp32s3_eye": {}, "xiao_esp32s3_sense": {}, "openmv_h7_plus": OPENMV}
 PHOTOS = [sample_path(n) for n in ("astronaut.png", "coffee.png", "chelsea.png")]
 FIRMWARE = os.path.join(ROOT, "firmware")
+QEMU_CAMERA = ("RGB565_BE", (160, 120))
+FAKES = BOARDS[3:]
 
 
 def firmware_module(name):
@@ -49,10 +54,14 @@ class Board:
 
     def __init__(self, param, tmp_path, blob_path):
         name, _, openmv = param.partition("@")
-        self.name, self.fake, self.emulated = name, None, None
-        if name == "host":
-            self.emulated = EmulatedBoard("host", PHOTOS, blob_path, fps=20).start()
+        self.name, self.fake, self.emulated, self.qemu = name, None, None, None
+        if name in ("host", "unix"):
+            self.emulated = EmulatedBoard(name, PHOTOS, blob_path, fps=20).start()
             self.port = self.emulated.port
+        elif name == "qemu_m7":
+            from host_tools.device.board_session import start
+            self.qemu = start(name, blob_path, PHOTOS, *QEMU_CAMERA, run_app=True)
+            self.port = self.qemu.port
         else:
             root = tmp_path / "board"
             root.mkdir()
@@ -64,6 +73,9 @@ class Board:
     def pull(self):
         if self.fake is not None:
             self.fake.stop()
+        elif self.qemu is not None:
+            self.qemu.close()
+            self.qemu.tmp.cleanup()
         else:
             self.emulated.stop()
 
@@ -90,6 +102,9 @@ def camera_frame(board_name, n, blob):
     """The bytes the board's camera delivered as frame n."""
     if board_name == "host":
         return load_pixels(PHOTOS[n % len(PHOTOS)], blob.height, blob.channels).tobytes()
+    if board_name in ("unix", "qemu_m7"):   # the frames board_session / emulated_port preload
+        fmt, size = QEMU_CAMERA if board_name == "qemu_m7" else (None, None)
+        return vb.photo_frames([open_image(PHOTOS[n % len(PHOTOS)])], blob, fmt, size).frames[0]
     c = be.board_info(board_name)["camera"]
     channels = 1 if c["format"] == "GRAY" else 3
     return be.encode_frame(be.frame_pixels(open_image(PHOTOS[n % len(PHOTOS)]), c["width"], c["height"],
@@ -142,7 +157,7 @@ def test_frames_is_a_live_camera_view(board, default_blob):
         np.testing.assert_array_equal(f.view().reshape(-1), np.frombuffer(camera_frame("host", f.n, blob), np.uint8))
 
 
-@pytest.mark.parametrize("board", BOARDS[1:], indirect=True)
+@pytest.mark.parametrize("board", FAKES, indirect=True)
 def test_a_cable_pulled_mid_frame_ends_with_one_clear_line_and_whole_photos(board, default_blob, tmp_path):
     blob = read(default_blob)
     data = tmp_path / "photos"
@@ -165,9 +180,10 @@ def test_a_cable_pulled_mid_frame_ends_with_one_clear_line_and_whole_photos(boar
                                                     frame.width, frame.height, frame.format, 96))
 
 
-def test_the_cli_reports_progress_and_a_killed_board_in_one_line(default_blob, tmp_path):
+@pytest.mark.parametrize("name", ["host", "unix", "qemu_m7"])
+def test_the_cli_reports_progress_and_a_killed_board_in_one_line(name, default_blob, tmp_path):
     data = tmp_path / "photos"
-    with EmulatedBoard("host", PHOTOS, default_blob, fps=20) as board:
+    with EmulatedBoard(name, PHOTOS, default_blob, fps=20) as board:
         status, out, err = run_cli("capture", "--port", board.port, "--label", "cup", "--count", "3",
                                    "--every", "0", str(data))
         assert status == 0, err
@@ -192,6 +208,47 @@ def test_the_cli_reports_progress_and_a_killed_board_in_one_line(default_blob, t
     for name in names:   # every photo is whole: one of the camera's frames, to the byte
         pixels = np.asarray(Image.open(data / "cup" / name))
         assert any(np.array_equal(pixels, want) for want in photos.values()), name
+
+
+def test_board_run_then_capture_on_the_command_line_and_a_stopped_qemu_is_one_line(default_blob, tmp_path):
+    import signal
+    data = tmp_path / "photos"
+    board = subprocess.Popen([sys.executable, "-m", "host_tools", "board", "--board", "qemu_m7", "--run",
+                              "--model", default_blob, *PHOTOS], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        first = board.stdout.readline()
+        assert first.startswith("qemu_m7: serial port /dev/pts/") and "the app is running" in first, first
+        port = first.split()[3]
+        status, out, err = run_cli("capture", "--port", port, "--label", "cup", "--count", "2",
+                                   "--every", "0", "--timeout", "30", str(data))
+        assert status == 0, err
+        assert out.strip() == f"wrote 2 photos to {data / 'cup'} (0001.png .. 0002.png)"
+        proc = subprocess.Popen([sys.executable, "-m", "host_tools", "capture", "--port", port, "--label", "cup",
+                                 "--count", "50", "--every", "0", "--timeout", "30", str(data)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(os.listdir(data / "cup")) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        board.send_signal(signal.SIGTERM)   # the board stops mid-capture
+        board.communicate(timeout=30)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if board.poll() is None:
+            board.kill()
+            board.communicate()
+    assert board.returncode == 0
+    assert proc.returncode == 2
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and lines[-1].startswith(f"capture: lost {port} after "), lines[-1]
+    n = int(lines[-1].split(" after ")[1].split()[0])
+    names = sorted(os.listdir(data / "cup"))
+    assert names == [f"{i:04d}.png" for i in range(1, 3 + n)]
+    blob = read(default_blob)
+    photos = [device_pixels(camera_frame("unix", n, blob), 96, 96, "RGB888", 96) for n in range(len(PHOTOS))]
+    for name in names:   # every photo is whole: one of the camera's frames as the device sees it
+        pixels = np.asarray(Image.open(data / "cup" / name))
+        assert any(np.array_equal(pixels, want) for want in photos), name
 
 
 def test_a_silent_board_is_one_line_and_writes_nothing(tmp_path):

@@ -6,7 +6,9 @@
     make monitor PORT=/dev/pts/5                  # its results, live
 
 The firmware (built if needed) boots with an empty filesystem, so it waits at the
-REPL until `flash` deploys the app. Its camera shows the given photos (default:
+REPL until `flash` deploys the app. With --run the app and model are preloaded
+instead, as a ROMFS image in RAM (as `emulate --board qemu_m7` does), and the app
+is started at once: `capture` and `monitor` can talk to it without a flash. Its camera shows the given photos (default:
 scikit-image's sample photos) over and over, as frames of the model's size in
 RGB888 made by the host photo pipeline, so each result can be checked against
 `classify`. Ctrl-C (or SIGTERM) stops the board.
@@ -18,23 +20,33 @@ import tempfile
 from .. import DEFAULT_BLOB, UserError
 
 
-def start(board, model, images, fmt=None, size=None):
-    """A running Qemu with the photos preloaded as a looping camera; the caller closes it."""
+def start(board, model, images, fmt=None, size=None, run_app=False):
+    """A running Qemu with the photos preloaded as a looping camera; the caller closes it.
+    run_app: the app and model preloaded too, and the app running."""
     from ..blob import read
     from ..data.images import open_image
     from .board_emulation import board_info
     from .firmware import firmware_image
     from .qemu import Qemu
-    from .vm_boards import LOOP, photo_frames, qemu_loads
+    from .romfs import romfs_image
+    from .vm_boards import LOOP, deploy_files, photo_frames, qemu_loads, start_rom_app
     if board != "qemu_m7":
         raise UserError(f"only qemu_m7 runs as a board with a serial port; got {board!r} "
-                        "(the unix board runs through emulate --board unix)")
+                        "(the unix board: emulate --serve --board unix)")
     info = board_info(board)
     frames = photo_frames([open_image(p) for p in images], read(model), fmt, size)
     tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
-    loads = qemu_loads(info, frames=frames.image(LOOP), tmp=tmp.name)
+    rom = romfs_image(dict(deploy_files(board, model))) if run_app else None
+    loads = qemu_loads(info, romfs=rom, frames=frames.image(LOOP), tmp=tmp.name)
     q = Qemu(firmware_image(board), loads, icount=False)
     q.tmp = tmp   # kept until the board stops
+    if run_app:
+        try:
+            start_rom_app(q.port, len(rom))
+        except BaseException:
+            q.close()
+            tmp.cleanup()
+            raise
     return q
 
 
@@ -45,12 +57,13 @@ def main(args):
     if args.frame_size:
         from .vm_boards import parse_size
         size = parse_size(args.frame_size)
-    q = start(args.board, args.model or DEFAULT_BLOB, images, args.frame_format, size)
+    q = start(args.board, args.model or DEFAULT_BLOB, images, args.frame_format, size, args.run)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        then = ("the app is running" if args.run
+                else f"deploy with: make flash BOARD={args.board} PORT={q.port}")
         print(f"{args.board}: serial port {q.port} (camera: {len(images)} photos, looping); "
-              f"deploy with: make flash BOARD={args.board} PORT={q.port}; Ctrl-C stops the board",
-              flush=True)
+              f"{then}; Ctrl-C stops the board", flush=True)
         q.proc.wait()
     except KeyboardInterrupt:
         pass

@@ -21,6 +21,7 @@ import io
 import itertools
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import time
@@ -135,11 +136,60 @@ def check(board_name, image_paths, model_path):
 def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, announce=print, **kw):
     """Open a pseudo-terminal, announce its name, and run the app with it as the console."""
     check(board_name, image_paths, model_path)
+    if board_name == "qemu_m7":
+        return _serve_qemu(image_paths, model_path, announce)
     master, slave = os.openpty()
     tty.setraw(slave)          # no echo, no newline translation: a plain serial line
-    announce(f"{board_name} emulated on {os.ttyname(slave)} (Ctrl-C to stop)")
+    if board_name == "unix":
+        return _serve_unix(image_paths, model_path, master, lambda: announce(_announcement("unix", slave)))
+    announce(_announcement(board_name, slave))
     with console(master, master):
         run_app(board_name, image_paths, model_path, fps, **kw)
+
+
+def _announcement(board_name, slave):
+    return f"{board_name} emulated on {os.ttyname(slave)} (Ctrl-C to stop)"
+
+
+def _serve_unix(image_paths, model_path, master, announce):
+    """The project's unix firmware running the app as flash deploys it, its stdin and
+    stdout the pty; the camera loops over the photos (boards/unix: frames.bin)."""
+    import tempfile
+
+    from ..blob import read
+    from ..data.images import open_image
+    from .board_emulation import board_info
+    from .firmware import firmware_image
+    from .vm_boards import LOOP, deploy_files, photo_frames
+    binary = firmware_image("unix")
+    frames = photo_frames([open_image(p) for p in image_paths], read(model_path))
+    with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
+        for name, data in deploy_files("unix", model_path):
+            with open(os.path.join(fs, name), "wb") as f:
+                f.write(data)
+        with open(os.path.join(fs, "frames.bin"), "wb") as f:
+            f.write(frames.image(LOOP))
+        proc = subprocess.Popen([binary, "-X", f"heapsize={board_info('unix')['heap_bytes']}", "main.py"],
+                                cwd=fs, stdin=master, stdout=master)
+        announce()
+        try:
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _serve_qemu(image_paths, model_path, announce):
+    """QEMU with the app preloaded and running (board --board qemu_m7 --run); its own pty."""
+    from .board_session import start
+    q = start("qemu_m7", model_path, image_paths, run_app=True)
+    try:
+        announce(f"qemu_m7 emulated on {q.port} (Ctrl-C to stop)")
+        q.proc.wait()
+    finally:
+        q.close()
+        q.tmp.cleanup()
 
 
 class EmulatedBoard:
@@ -153,7 +203,9 @@ class EmulatedBoard:
         self.process = None
 
     def start(self, timeout=60):
-        self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        # A session of its own: stop() ends the board and any process it started (unix).
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                        start_new_session=True)
         line = self.process.stdout.readline()   # "NAME emulated on /dev/pts/N ..."
         if " emulated on " not in line:
             self.stop()
@@ -162,9 +214,15 @@ class EmulatedBoard:
         return self
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process is not None and self.process.returncode is None:   # not yet reaped: its group is ours
+            try:   # SIGTERM first: a qemu_m7 board then stops its QEMU
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+            except ProcessLookupError:
+                pass
         if self.process is not None and self.process.stdout:
             self.process.stdout.close()
 
@@ -186,6 +244,7 @@ def main(argv=None):
     p.add_argument("--openmv", default="5", help="OpenMV firmware the OpenMV fakes follow: 4, 4.8 or 5")
     p.add_argument("images", nargs="+")
     args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # finally blocks run: QEMU stops too
     try:
         if args.stdio:
             check(args.board, args.images, args.model)

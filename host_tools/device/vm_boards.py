@@ -144,6 +144,17 @@ def qemu_loads(info, romfs=None, frames=None, tmp=None):
     return loads
 
 
+def start_rom_app(port, rom_size):
+    """Start the app from the ROMFS image preloaded on a qemu_m7 board and leave it
+    running (its console is then the app's: @result lines, @frame requests)."""
+    from .flash import Board
+    dev = Board(port)
+    try:
+        dev.t.exec_raw_no_follow(_ROM_MAIN.format(addr=addr(board_info("qemu_m7"), "romfs"), size=rom_size))
+    finally:
+        dev.close()
+
+
 def exec_on_board(port, code, echo=None, timeout=RUN_TIMEOUT):
     """Run code in the board's raw REPL; the lines it printed (echoed as they come)."""
     from .flash import Board
