@@ -239,7 +239,7 @@ def test_defaults():
     c = Config("data", "out")
     assert (c.arch, c.alpha, c.size, c.init, c.epochs, c.batch_size, c.val_split) == \
         ("mobilenet_v1", 0.25, 96, "vww", 10, 16, 0.3)
-    assert (c.recipe, c.patience, c.copies, c.calibration) == ("cached", 3, 4, 100)
+    assert (c.recipe, c.patience, c.copies, c.calibration) == ("cached", 2, 4, 100)
     v2 = Config("data", "out", arch="mobilenet_v2")
     assert v2.init == "imagenet" and (v2.recipe, v2.epochs) == ("full", 40)  # not a chain: the whole network
     assert (Config("data", "out", init="none").recipe, Config("data", "out", recipe="full").epochs) == ("full", 40)

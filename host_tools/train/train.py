@@ -26,7 +26,7 @@ from .fit import fit
 
 CALIBRATION_IMAGES = 100
 EPOCHS = {"cached": 10, "full": 40}  # at most; early stopping may end sooner
-PATIENCE = 3     # epochs without a better held-out loss before stopping
+PATIENCE = 2     # epochs without a better held-out loss before stopping
 RECIPES = ("cached", "full")
 OUT_FILES = ("model.blob", "model.keras", "labels.txt", "report.html", "report.json")
 
