@@ -11,7 +11,7 @@ from conftest import DATASET
 from host_tools.infer import classify as cl
 from host_tools.blob import read
 from host_tools.infer.engine import TflmEngine
-from host_tools.data.images import load_pixels, quantize_input
+from host_tools.data.images import input_quantizer, load_pixels, quantize_input
 
 
 def _plain_tflm(blob, paths):
@@ -189,5 +189,5 @@ def test_quantizing_into_the_batch_equals_the_table(photos, scale, zero):
     pixels = np.stack([load_pixels(p, 96) for p in photos])
     out = np.empty(pixels.shape, np.int8)
     for i, px in enumerate(pixels):
-        cl.input_quantizer(scale, zero)(px, out[i])
+        input_quantizer(scale, zero)(px, out[i])
     np.testing.assert_array_equal(out, quantize_input(pixels, scale, zero))
