@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup system-packages firmware firmware-images model classify demo emulate train evaluate inspect profile flash monitor test bench clean
+.PHONY: help setup system-packages firmware firmware-images board model classify demo emulate train evaluate inspect profile flash monitor test bench clean studio browser
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -21,7 +21,9 @@ help:
 	@echo "make evaluate MODEL=out/model.blob DATA=photos/   accuracy, per-class figures, confusion matrix"
 	@echo "make profile [MODEL=] [BOARD=]  arena, MACs, ops and which boards the model fits (BOARD: just that one)"
 	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"
+	@echo "make board BOARD=qemu_m7 [IMAGES=] start an emulated board (the project's firmware in QEMU); prints its serial port"
 	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
+	@echo "make studio [DATA=photos] [OUT=out] [STUDIO_PORT=8000]  the local web app: collect, train, test, deploy"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
 	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7)"
 	@echo "make test                       the test suite"
@@ -47,6 +49,14 @@ system-packages:
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -c requirements.lock
 	touch $@
+
+# The studio's browser test drives Debian's chromium through its chromedriver (never a browser download).
+setup: browser
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	if [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq chromium chromium-driver || \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }; \
+	else echo "make setup: the browser test needs chromium and chromium-driver; run: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi
 
 model: .venv/.installed
 	$(TOOLS) fetch-weights
@@ -88,9 +98,17 @@ bench:
 flash:
 	$(TOOLS) flash --board "$(BOARD)" $(if $(PORT),--port "$(PORT)") --model "$(MODEL)"
 
-# make monitor PORT=/dev/ttyACM0
+# make monitor PORT=/dev/ttyACM0 [COUNT=N] [JSON=1]
 monitor:
-	$(TOOLS) monitor --port "$(PORT)"
+	$(TOOLS) monitor --port "$(PORT)" $(if $(COUNT),--count $(COUNT)) $(if $(JSON),--json)
+
+# make board BOARD=qemu_m7 [MODEL=...] [IMAGES="a.jpg b.jpg"]: runs until Ctrl-C
+board:
+	$(TOOLS) board --board "$(or $(BOARD),qemu_m7)" --model "$(MODEL)" $(IMAGES)
+
+# make studio [DATA=photos] [OUT=out] [STUDIO_PORT=8000]: open the address it prints
+studio: .venv/.installed
+	$(TOOLS) studio --data "$(or $(DATA),photos)" --out "$(OUT)" $(if $(STUDIO_PORT),--port $(STUDIO_PORT))
 
 # both firmware images (incremental: seconds when up to date), then the suite
 firmware-images:

@@ -6,14 +6,23 @@
 Each frame prints one machine-readable line on the console, e.g.
     @result {"frame": 0, "label": "person", "index": 0, "confidence": 0.94, "scores": [113, -113], "fps": 9.8}
 The loop ends when camera.capture() returns None (end of input on the host).
+
+Capture mode (capture.py): when the host writes `@frame` on the console, the
+frame after it is sent back as `@frame` and `@data` lines
+(docs/capture-protocol.md); the loop goes on classifying meanwhile.
+
+After the first frame the loop allocates nothing: the confidences and
+percentages of all 256 score values are tabled at start, and the result line
+is printed piece by piece.
 """
 import json
 import time
 
 import blobfmt
-from postprocess import signed, top1
+from capture import Capture
+from postprocess import confidence_table, top1_index
 from preprocess import Preprocessor
-from ui import Ui
+from ui import Ui, percent
 
 try:
     _ticks_us = time.ticks_us
@@ -42,16 +51,29 @@ def load_blob(path):
     return None
 
 
-def report(n, blob, index, confidence, outbuf, fps_x10):
-    line = json.dumps({
-        "frame": n,
-        "label": blob.labels[index],
-        "index": index,
-        "confidence": confidence,
-        "scores": signed(outbuf),
-    })
-    # fps appended as "12.3": MicroPython would print fps_x10 / 10 as 12.30000000000001
-    print("%s%s, \"fps\": %d.%d}" % (RESULT_PREFIX, line[:-1], fps_x10 // 10, fps_x10 % 10))
+def report(n, label_json, index, confidence, outbuf, fps_x10):
+    """Print the @result line without allocating; label_json is json.dumps(label)."""
+    print(RESULT_PREFIX, end="")
+    print('{"frame": ', end="")
+    print(n, end="")
+    print(', "label": ', end="")
+    print(label_json, end="")
+    print(', "index": ', end="")
+    print(index, end="")
+    print(', "confidence": ', end="")
+    print(confidence, end="")
+    print(', "scores": [', end="")
+    for i in range(len(outbuf)):
+        q = outbuf[i]
+        if i:
+            print(", ", end="")
+        print(q - 256 if q > 127 else q, end="")
+    # fps as "12.3": MicroPython would print fps_x10 / 10 as 12.30000000000001
+    print('], "fps": ', end="")
+    print(fps_x10 // 10, end="")
+    print(".", end="")
+    print(fps_x10 % 10, end="")
+    print("}")
 
 
 def main(board, blob_path=None):
@@ -65,9 +87,13 @@ def main(board, blob_path=None):
     interp = board.interpreter(blob.model, blob.arena_size, blob.input_size(), len(blob.labels))
     pre = Preprocessor(blob, camera.width, camera.height, camera.format)
     ui = Ui(display, blob.labels, camera) if display is not None else None
+    cap = Capture(camera, blob.height, blob.width)
     # Buffers made once; the loop below only reuses them.
     inbuf = bytearray(blob.input_size())
     outbuf = bytearray(len(blob.labels))
+    confs = confidence_table(blob)  # by raw score byte
+    pcts = bytearray(percent(c) for c in confs)
+    labels_json = [json.dumps(label) for label in blob.labels]
     n = 0
     last = _ticks_us()
     while True:
@@ -76,14 +102,16 @@ def main(board, blob_path=None):
             break
         pre.run(frame, inbuf)
         interp.invoke(inbuf, outbuf)
-        index, confidence = top1(outbuf, blob)
+        index = top1_index(outbuf)
+        confidence = confs[outbuf[index]]
         # fps over the whole loop period, in tenths, rounded; ticks wrap, so ticks_diff
         now = _ticks_us()
         dt = _ticks_diff(now, last)
         last = now
         fps_x10 = (20000000 // (dt if dt > 0 else 1) + 1) // 2
         if ui is not None:
-            ui.draw(index, confidence, fps_x10, frame)
-        report(n, blob, index, confidence, outbuf, fps_x10)
+            ui.draw(index, confidence, fps_x10, frame, pcts[outbuf[index]])
+        report(n, labels_json[index], index, confidence, outbuf, fps_x10)
+        cap.serve(frame, n)   # a frame for the host, if it asked; else nothing
         n += 1
     return n

@@ -100,8 +100,16 @@ def parse(buf):
 
 
 def load(path):
-    """Read a blob file into one buffer and parse it."""
-    with open(path, "rb") as f:
+    """Parse a blob file: in place when the filesystem maps files into memory
+    (ROMFS: memoryview of the open file), otherwise read into one buffer."""
+    f = open(path, "rb")
+    try:
+        buf = memoryview(f)   # ROMFS: the file's own bytes, no copy
+    except TypeError:         # other filesystems, CPython
+        buf = None
+    if buf is not None:
+        return Blob(buf)
+    with f:
         f.seek(0, 2)
         size = f.tell()
         f.seek(0)

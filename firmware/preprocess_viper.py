@@ -33,6 +33,7 @@ def pack(p):
 
 @micropython.viper
 def kernel(frame, out, geo, tab):
+    # One inner loop per kind, so the per-pixel work has no branches on the kind.
     f = ptr8(frame)
     o = ptr8(out)
     g = ptr32(geo)
@@ -46,35 +47,43 @@ def kernel(frame, out, geo, tab):
     j = 0
     for y in range(h):
         r = int(g[4 + y])
-        for x in range(w):
-            s = r + int(g[col0 + x])
-            if kind == 0:  # RGB888 -> RGB
+        if kind == 0:  # RGB888 -> RGB
+            for x in range(w):
+                s = r + int(g[col0 + x])
                 o[j] = t[f[s]]
                 o[j + 1] = t[f[s + 1]]
                 o[j + 2] = t[f[s + 2]]
                 j += 3
-            elif kind == 1:  # RGB888 -> gray
+        elif kind == 1:  # RGB888 -> gray
+            for x in range(w):
+                s = r + int(g[col0 + x])
                 v = (19595 * int(f[s]) + 38470 * int(f[s + 1]) + 7471 * int(f[s + 2]) + 32768) >> 16
                 o[j] = t[v]
                 j += 1
-            elif kind == 2:  # RGB565 -> RGB
+        elif kind == 2:  # RGB565 -> RGB
+            for x in range(w):
+                s = r + int(g[col0 + x])
                 v = (int(f[s + hi]) << 8) | int(f[s + lo])
                 o[j] = t[_LUT5 + (v >> 11)]
                 o[j + 1] = t[_LUT6 + ((v >> 5) & 63)]
                 o[j + 2] = t[_LUT5 + (v & 31)]
                 j += 3
-            elif kind == 3:  # RGB565 -> gray
+        elif kind == 3:  # RGB565 -> gray
+            for x in range(w):
+                s = r + int(g[col0 + x])
                 v = (int(f[s + hi]) << 8) | int(f[s + lo])
                 v = (19595 * int(t[_W5 + (v >> 11)]) + 38470 * int(t[_W6 + ((v >> 5) & 63)])
                      + 7471 * int(t[_W5 + (v & 31)]) + 32768) >> 16
                 o[j] = t[v]
                 j += 1
-            elif kind == 4:  # GRAY -> RGB
-                q = t[f[s]]
+        elif kind == 4:  # GRAY -> RGB
+            for x in range(w):
+                q = t[f[r + int(g[col0 + x])]]
                 o[j] = q
                 o[j + 1] = q
                 o[j + 2] = q
                 j += 3
-            else:  # GRAY -> gray
-                o[j] = t[f[s]]
+        else:  # GRAY -> gray
+            for x in range(w):
+                o[j] = t[f[r + int(g[col0 + x])]]
                 j += 1

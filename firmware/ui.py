@@ -6,7 +6,8 @@
 The display offers width, height, fill(c), fill_rect(x, y, w, h, c),
 text(s, x, y, c) with 8x8 cells (like framebuf), show(), and optionally
 preview(frame, w, h, fmt), which draws the camera frame above the panel.
-Colours are RGB565. Drawing allocates nothing but the percentage's float math.
+Colours are RGB565. Drawing allocates nothing when the caller passes the
+percentage (see percent()); otherwise only the percentage's float math.
 """
 try:
     from micropython import const
@@ -24,6 +25,12 @@ _CELL = const(8)     # font cell
 _MARGIN = const(4)
 
 _DIGITS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+
+
+def percent(confidence):
+    """The confidence as a whole percentage, 0..100."""
+    pct = int(confidence * 100 + 0.5)
+    return 0 if pct < 0 else (100 if pct > 100 else pct)
 
 
 class Ui:
@@ -46,8 +53,9 @@ class Ui:
             if n == 0:
                 return x_end
 
-    def draw(self, index, confidence, fps_x10, frame=None):
-        """Show one result; fps_x10 is frames per second times 10, as an int."""
+    def draw(self, index, confidence, fps_x10, frame=None, pct=None):
+        """Show one result; fps_x10 is frames per second times 10, as an int;
+        pct, if given, is percent(confidence), computed ahead."""
         d = self.display
         if frame is not None and self.has_preview:
             cam = self.camera
@@ -55,11 +63,8 @@ class Ui:
         top = self.top
         d.fill_rect(0, top, d.width, d.height - top, _BLACK)
         d.text(self.labels[index], _MARGIN, top + 4, _WHITE)
-        pct = int(confidence * 100 + 0.5)
-        if pct < 0:
-            pct = 0
-        elif pct > 100:
-            pct = 100
+        if pct is None:
+            pct = percent(confidence)
         d.fill_rect(_MARGIN, top + 18, self.bar_width, 10, _DARK)
         d.fill_rect(_MARGIN, top + 18, pct * self.bar_width // 100, 10,
                     _GREEN if pct >= 50 else _YELLOW)

@@ -45,10 +45,26 @@ def do_evaluate(args):
 
 
 def do_emulate(args):
+    if getattr(args, "serve", False):
+        from .device.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
+        serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
+                  announce=lambda s: print(s, flush=True))
+        return 0
+    from .device.vm_boards import BOARDS
+    if getattr(args, "board", None) in BOARDS:
+        from .device.vm_boards import main as firmware_main  # the project's firmware, in QEMU or on unix
+        return firmware_main(args)
+    if getattr(args, "frame_format", None) or getattr(args, "frame_size", None):
+        raise UserError(f"--frame-format and --frame-size are for the boards {', '.join(BOARDS)}")
     if getattr(args, "board", "host") not in (None, "host"):
         from .device.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
         return board_main(args)
     from .device.emulate import main
+    return main(args)
+
+
+def do_board(args):
+    from .device.board_session import main
     return main(args)
 
 
@@ -60,6 +76,28 @@ def do_flash(args):
 def do_monitor(args):
     from .device.monitor import monitor
     return monitor(args.port, args.json, args.count)
+
+
+def do_capture(args):
+    from .device.capture import capture
+    from .progress import bar
+    progress = bar(desc=f"capture {args.label}", total=args.count, unit="photo")
+
+    def step(done, total, path, frame):
+        progress.set_postfix_str(os.path.basename(path), refresh=False)
+        progress.update(1)
+    try:
+        written = capture(args.port, args.label, args.data_dir, args.count, args.every, step, args.timeout)
+    finally:
+        progress.close()
+    print(f"wrote {len(written)} photos to {os.path.join(args.data_dir, args.label)}"
+          + (f" ({os.path.basename(written[0])} .. {os.path.basename(written[-1])})" if written else ""))
+    return 0
+
+
+def do_studio(args):
+    from .studio.server import run
+    return run(args)
 
 
 def do_pack(args):
@@ -111,6 +149,16 @@ def _positive_int(text):
     return n
 
 
+def _seconds(text):
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more; got {text!r}")
+    return v
+
+
 def _model_arg(p):
     p.add_argument("--model", metavar="BLOB", help=f"model blob (default: {os.path.relpath(DEFAULT_BLOB)})")
 
@@ -145,8 +193,16 @@ def build_parser():
     p.add_argument("--frames-dir", metavar="DIR", help="write what the board's LCD shows as PNGs here")
     p.add_argument("--board", default="host", metavar="NAME",
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
-                        "(default: host, the emulator board)")
+                        "(default: host, the emulator board); qemu_m7 and unix run the project's "
+                        "own firmware")
+    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+                   help="qemu_m7, unix: camera frames in this format (default: RGB888 at the model's size, "
+                        "as classify sees the photo)")
+    p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
     p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
+    p.add_argument("--serve", action="store_true",
+                   help="run the app until Ctrl-C with a pseudo-terminal as its serial line (printed), "
+                        "its camera showing the images in turn: for capture and monitor")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_emulate)
 
@@ -183,6 +239,8 @@ def build_parser():
     p.add_argument("--batch-size", type=int, default=16, help="default: 16")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (default: 0.001)")
     p.add_argument("--force", action="store_true", help="replace an existing OUT_DIR (as a whole, at the end)")
+    p.add_argument("--events", metavar="FILE", help="append one JSON line per finished epoch to FILE "
+                                                    "(epoch, epochs, loss, accuracy, val_loss, val_accuracy)")
     p.set_defaults(func=do_train)
 
     p = sub.add_parser("evaluate", help="accuracy, per-class figures and confusion matrix on a labelled folder",
@@ -203,11 +261,49 @@ def build_parser():
     _model_arg(p)
     p.set_defaults(func=do_flash)
 
+    p = sub.add_parser("board", help="start an emulated board (qemu_m7) and print its serial port",
+                       description="Boot the project's qemu_m7 firmware in QEMU with a camera that shows "
+                                   "the given photos over and over; deploy to it with flash, watch it with "
+                                   "monitor. Ctrl-C stops it.")
+    p.add_argument("--board", default="qemu_m7", metavar="NAME", help="default: qemu_m7")
+    _model_arg(p)
+    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+                   help="camera frames in this format (default: RGB888 at the model's size)")
+    p.add_argument("--frame-size", metavar="WxH", help="camera frames of this size")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="default: scikit-image's sample photos")
+    p.set_defaults(func=do_board)
+
     p = sub.add_parser("monitor", help="show the board's results live from its serial line")
     p.add_argument("--port", required=True, metavar="PORT", help="serial port, e.g. /dev/ttyACM0")
     p.add_argument("--json", action="store_true", help="one JSON object per result")
     p.add_argument("--count", type=int, metavar="N", help="stop after N results")
     p.set_defaults(func=do_monitor)
+
+    p = sub.add_parser("capture", help="take photos with the board's camera into DATA/LABEL/",
+                       description="Ask the app running on the board for camera frames over its serial "
+                                   "line and write them as DATA/LABEL/NNNN.png, converted as the board "
+                                   "converts them for the model (docs/capture-protocol.md).")
+    p.add_argument("--port", required=True, metavar="PORT", help="serial port, e.g. /dev/ttyACM0")
+    p.add_argument("--label", required=True, help="class name: the folder the photos go to")
+    p.add_argument("--count", type=_positive_int, default=50, metavar="N", help="photos to take (default: 50)")
+    p.add_argument("--every", type=_seconds, default=0.5, metavar="SECONDS",
+                   help="time between photos (default: 0.5)")
+    p.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
+                   help="how long to wait for the board to answer (default: 10)")
+    p.add_argument("data_dir", metavar="DATA")
+    p.set_defaults(func=do_capture)
+
+    p = sub.add_parser("studio", help="the local web app: collect photos, train, test and deploy in a browser",
+                       description="Serve the studio on http://HOST:PORT/ (this computer only, by default) "
+                                   "and print its address. See docs/studio.md.")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
+                                                       "computer only)")
+    p.add_argument("--data", default="photos", metavar="DIR",
+                   help="the photo folder, one folder per class; created if missing (default: photos)")
+    p.add_argument("--out", default="out", metavar="DIR",
+                   help="where training writes the model and report, beside DIR (default: out)")
+    p.set_defaults(func=do_studio)
 
     p = sub.add_parser("pack", help="pack a .tflite and its labels into a blob")
     p.add_argument("tflite")

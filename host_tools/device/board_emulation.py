@@ -379,6 +379,21 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api=
 
 # --- command line ---------------------------------------------------------------
 
+def open_images(paths):
+    """(readable paths, their decoded images, how many could not be read); each
+    unreadable one gets one line on stderr."""
+    from ..data.images import ImageError, open_image
+    good, photos, failed = [], [], 0
+    for path in paths:
+        try:
+            photos.append(open_image(path))
+            good.append(path)
+        except ImageError as e:
+            failed += 1
+            print(f"emulate: {e}", file=sys.stderr, flush=True)
+    return good, photos, failed
+
+
 def main(args):
     """`python -m host_tools emulate --board NAME IMAGE...` for a board other than host.
 
@@ -387,7 +402,6 @@ def main(args):
     output and notes about its LED and LCD go to stderr.
     """
     from ..blob import read
-    from ..data.images import ImageError, open_image
     from ..infer.results import dequantize, format_line
 
     board_info(args.board)  # an unknown board: one clear line, before any work
@@ -398,14 +412,7 @@ def main(args):
         raise UserError("no images given: pass one or more image files")
     model = args.model or DEFAULT_BLOB
     blob = read(model)  # one clear line if the blob is missing or damaged
-    good, failed = [], 0
-    for path in args.images:
-        try:
-            open_image(path)
-            good.append(path)
-        except ImageError as e:
-            failed += 1
-            print(f"emulate: {e}", file=sys.stderr, flush=True)
+    good, _, failed = open_images(args.images)
     if not good:
         return 1
     emu = run(args.board, good, model, openmv=openmv)

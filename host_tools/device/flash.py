@@ -339,16 +339,26 @@ def flash(board, port=None, model=None, log=print):
 
     from ..blob import read
     from .board_emulation import board_info, board_names
-    names = [n for n in board_names() if n != "host"]
+    names = [n for n in board_names() if n not in ("host", "unix")]
     if not board:
         raise UserError(f"no board given: pass --board NAME (BOARD=NAME with make); boards: {', '.join(names)}")
     if board == "host":
         raise UserError(f"host is the emulator board, there is nothing to flash; boards: {', '.join(names)}")
+    if board == "unix":
+        raise UserError(f"the unix board has no serial port: run it with emulate --board unix; "
+                        f"boards: {', '.join(names)}")
     if board not in names:
         raise UserError(f"unknown board {board!r}; boards: {', '.join(names)}")
     info = board_info(board)
     model = model or DEFAULT_BLOB
     read(model)
+    if info.get("runtime") == "tflm":   # the project's own firmware: its op list is known
+        from ..model.profile import model_ops
+        from .firmware_ops import missing_ops
+        lacking = missing_ops([o["op"] for o in model_ops(read(model).model)])
+        if lacking:
+            raise UserError(f"the {board} firmware lacks the model's ops {', '.join(lacking)}; "
+                            f"nothing was copied")
     ok, message = check_fit(model, board)
     if not ok:
         raise UserError(f"the model does not fit the board, nothing was copied: {message}")

@@ -20,6 +20,19 @@ def _board_lines(rows):
     lines.append("RAM needed = model (if the board copies it to RAM) + arena + the board's app budget.")
     lines.append("Latencies are estimates, not measurements: a published figure for each chip, scaled by MACs:")
     lines.extend(f"  {r['board']}: {r['latency_basis']}" for r in rows)
+    for r in rows:
+        m = r.get("measured")
+        if m:
+            lines.append(
+                f"Measured on {r['board']} (make bench, QEMU -icount shift=0, this model): per frame "
+                f"{m['inference_instructions'] / 1e6:.1f} M instructions of inference, preprocessing "
+                f"{m['preprocess_viper_instructions'] / 1e3:.0f} k (viper; portable "
+                f"{m['preprocess_portable_instructions'] / 1e6:.1f} M), rest of the loop "
+                f"{m['rest_of_loop_instructions'] / 1e3:.0f} k: the app's own work is "
+                f"{100 * m['app_share_of_inference']:.1f}% of the inference; "
+                f"~{m['estimate_ms_at_480mhz']:.0f} ms per frame at 480 MHz (estimate); heap peak "
+                f"{_kb(m['heap_peak_bytes'])} with a {_kb(m['arena_used_bytes'])} arena; "
+                f"{max(m['alloc_per_frame_bytes'] or [0])} bytes allocated per frame")
     return lines
 
 

@@ -79,6 +79,8 @@ def fit(model, data, cfg, log_epochs=True):
                                                        restore_best_weights=True))
     if log_epochs:
         callbacks.append(EpochProgress(cfg.epochs, "train").callback)
+    if getattr(cfg, "events", None):
+        callbacks.append(epoch_events(cfg.events, cfg.epochs))
     history = trainer.fit(ds, epochs=cfg.epochs, verbose=0, shuffle=False, callbacks=callbacks)
     out = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if callbacks[1:2] and isinstance(callbacks[1], keras.callbacks.EarlyStopping):
@@ -115,3 +117,17 @@ def validation_callback(model, x, y, batch=64):
             logs["val_accuracy"] = float(np.mean(probs.argmax(1) == y))
 
     return _Validation()
+
+
+def epoch_events(path, epochs):
+    """Appends {"epoch", "epochs", <metric>: value} as one JSON line per finished epoch."""
+    import json
+    import keras
+
+    class _Events(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            row = {"epoch": epoch + 1, "epochs": epochs, **{k: float(v) for k, v in (logs or {}).items()}}
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
+
+    return _Events()

@@ -37,7 +37,7 @@ class Config:
     def __init__(self, data_dir, out_dir, arch="mobilenet_v1", alpha=None, size=96, init=None,
                  epochs=None, val_split=0.3, seed=0, grayscale=False, batch_size=16,
                  learning_rate=1e-3, force=False, augment=True, recipe="cached", patience=PATIENCE,
-                 copies=None, calibration=CALIBRATION_IMAGES):
+                 copies=None, calibration=CALIBRATION_IMAGES, events=None):
         from ..model.backbones import check
         self.alpha, self.init = check(arch, alpha, size, init)
         if recipe not in RECIPES:
@@ -62,11 +62,13 @@ class Config:
             raise UserError(f"calibration must be at least 1 image; got {calibration}")
         from .cached import COPIES
         self.recipe, self.patience, self.calibration = recipe, patience, calibration
+        self.events = events  # JSON lines, one per finished epoch (the studio reads them)
         self.copies = COPIES if copies is None else copies
         self.data_dir, self.out_dir = data_dir, out_dir
         self.arch, self.size, self.epochs, self.val_split, self.seed = arch, size, epochs, val_split, seed
         self.channels = 1 if grayscale else 3
         self.batch_size, self.learning_rate, self.force, self.augment = batch_size, learning_rate, force, augment
+        self.events = events  # a file to append one JSON line per epoch to (the studio reads it)
 
     def as_dict(self):
         return {"arch": self.arch, "alpha": self.alpha, "size": self.size, "channels": self.channels,
@@ -332,7 +334,8 @@ def run(args):
     cfg = Config(args.data_dir, args.out, arch=args.arch, alpha=args.alpha, size=args.size, init=args.init,
                  epochs=args.epochs, val_split=args.val_split, seed=args.seed, grayscale=args.grayscale,
                  batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force,
-                 recipe=args.recipe, patience=args.patience or None, calibration=args.calibration)
+                 recipe=args.recipe, patience=args.patience or None, calibration=args.calibration,
+                 events=getattr(args, "events", None))
     report = train(cfg)
     return 1 if report["dataset"]["unreadable"] else 0  # the blob is written; some files were not used
 

@@ -14,7 +14,14 @@ against a directory standing in for the board's filesystem:
   implementation._mpy for the chosen .mpy version and architecture, `gc`,
   `micropython`, `machine`, `time`; errors come back the MicroPython way
   (`OSError: [Errno 2] ENOENT`);
-- drop_after=N closes the line after N received bytes, like a cable pulled out.
+- drop_after=N closes the line after N received bytes, like a cable pulled out;
+  drop_after_sent=N after N bytes sent;
+- app=(BOARD, PHOTOS[, OPENMV]): "main.py" is the real device app (firmware/, with
+  boards/BOARD/board.py on the driver fakes of boards/fakes/, the model this
+  board holds as model.blob), run by host_tools.device.emulated_port in a child
+  process whose stdin/stdout are relayed to the line until Ctrl-C, the app's
+  end or the line going away; its camera shows PHOTOS in turn (OPENMV: the
+  OpenMV firmware the fakes follow, "4", "4.8" or "5").
 
     dev = FakeDevice(tmpdir, arch="xtensawin").start()
     subprocess.run(["mpremote", "connect", dev.port, "fs", "ls"])
@@ -31,6 +38,7 @@ import os
 import posixpath
 import select
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -41,6 +49,7 @@ ARCHS = ("", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", 
          "xtensa", "xtensawin", "rv32imc", "rv64imc")
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 PASTE_WINDOW = 512
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def mpy_value(version=6, sub=3, arch=""):
@@ -195,7 +204,8 @@ class FakeDevice:
 
     def __init__(self, root, version=6, sub=3, arch="xtensawin", platform="esp32",
                  release="1.26.1", machine="ESP32S3 module with ESP32S3", capacity=6 << 20,
-                 drop_after=None, on_boot=None, has_hashlib=True, has_mpy=True):
+                 drop_after=None, on_boot=None, has_hashlib=True, has_mpy=True, app=None,
+                 drop_after_sent=None, app_fps=10.0):
         self.fs = _DeviceFS(root, capacity)
         self.fs.sysname, self.fs.release, self.fs.machine = platform, release, machine
         self.fs.version = f"v{release} on 2025-01-01"
@@ -205,6 +215,11 @@ class FakeDevice:
                        f"Type \"help()\" for more information.\r\n").encode()
         self.drop_after = drop_after
         self.on_boot = on_boot
+        self.app = app
+        self.app_fps = app_fps
+        self.apps = []          # the app processes started, in order
+        self.drop_after_sent = drop_after_sent
+        self.sent = 0
         self.has_hashlib = has_hashlib
         self.received = 0
         self.dropped = False
@@ -215,7 +230,8 @@ class FakeDevice:
         self._slave = None
         self._thread = None
         self._stop = threading.Event()
-        self._pending = b""
+        self._pending = b""     # received, not yet consumed: self._pending[self._pos:]
+        self._pos = 0
         self._drop_now = False
         self._reset_namespace()
 
@@ -253,6 +269,10 @@ class FakeDevice:
     def _write(self, data):
         if isinstance(data, str):
             data = data.encode()
+        cut = False
+        if self.drop_after_sent is not None and self.sent + len(data) >= self.drop_after_sent:
+            data, cut = data[:self.drop_after_sent - self.sent], True
+        self.sent += len(data)
         while data:
             fd = self._master
             if fd is None or self._stop.is_set():
@@ -263,11 +283,15 @@ class FakeDevice:
                 select.select([], [fd], [], 0.1)
                 continue
             data = data[n:]
+        if cut:
+            self._drop()
+            raise OSError(errno.EIO, "the line is gone")
 
     def _read_some(self, timeout=None):
         """Bytes from the host (b"" on timeout); None once the line is gone."""
-        if self._pending:
-            data, self._pending = self._pending, b""
+        if self._pos < len(self._pending):
+            data = self._pending[self._pos:]
+            self._pending, self._pos = b"", 0
             return data
         fd = self._master
         if fd is None or self._stop.is_set() or self._drop_now:
@@ -295,14 +319,21 @@ class FakeDevice:
         return data
 
     def _bytes(self):
-        """The host's bytes one at a time, until the line is gone."""
+        """The host's bytes one at a time, until the line is gone. What is not
+        consumed yet stays in _pending, so _read_some() (the app relay) gets it."""
         while True:
             data = self._read_some()
             if data is None:
                 if self._drop_now:
                     self._drop()
                 return
-            yield from data
+            self._pending, self._pos = data, 0
+            while self._pos < len(self._pending):
+                self._pos += 1
+                yield self._pending[self._pos - 1]
+
+    def _unread(self, data):
+        self._pending, self._pos = data + self._pending[self._pos:], 0
 
     def _drop(self):
         self.dropped = True
@@ -393,6 +424,8 @@ class FakeDevice:
 
     def _boot(self, stream):
         """'Run main.py': send on_boot's lines until they end or Ctrl-C arrives."""
+        if self.app is not None:
+            return self._run_app()
         if self.on_boot is None:
             return True
         held = b""
@@ -407,8 +440,55 @@ class FakeDevice:
                             b'  File "main.py", line 5, in <module>\r\nKeyboardInterrupt: \r\n')
                 held = held[held.index(b"\x03") + 1:]
                 break
-        self._pending = held + self._pending
+        self._unread(held)
         return True
+
+    def _run_app(self):
+        """The real app in a child process, its console relayed to the line; False
+        once the line is gone, True when the app ends or Ctrl-C stops it."""
+        board, photos, *openmv = self.app
+        argv = [sys.executable, "-m", "host_tools.device.emulated_port", "--stdio", "--board", board,
+                "--openmv", openmv[0] if openmv else "5",
+                "--model", os.path.join(self.fs.root, "model.blob"), "--device-dir", self.fs.root,
+                "--fps", str(self.app_fps), *[os.path.abspath(p) for p in photos]]
+        proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        self.apps.append(proc)
+        out = proc.stdout.fileno()
+        try:
+            while True:
+                fd = self._master
+                if fd is None or self._stop.is_set():
+                    return False
+                held = self._pos < len(self._pending)   # bytes that came with the reset
+                try:
+                    ready, _, _ = select.select([fd, out], [], [], 0 if held else 0.2)
+                except (OSError, ValueError):
+                    return False
+                if held:
+                    ready.append(fd)
+                if out in ready:
+                    data = os.read(out, 65536)
+                    if not data:       # the app ended: back to the REPL
+                        return True
+                    self._write(data)
+                if fd in ready:
+                    data = self._read_some(timeout=0)
+                    if data is None:
+                        if self._drop_now:
+                            self._drop()
+                        return False
+                    if b"\x03" in data:
+                        self._write(b"Traceback (most recent call last):\r\n"
+                                    b'  File "main.py", line 5, in <module>\r\nKeyboardInterrupt: \r\n')
+                        self._unread(data[data.index(b"\x03") + 1:])
+                        return True
+                    proc.stdin.write(data)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdin.close()
+            proc.stdout.close()
 
     # --- running code ------------------------------------------------------
 

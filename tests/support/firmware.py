@@ -5,11 +5,11 @@ date costs a few seconds. QEMU runs the MPS2-AN500 with `-icount shift=0` (one i
 per virtual nanosecond), its UART on a pty that mpremote talks to.
 """
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
+
+from host_tools.device.qemu import Qemu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNIX_MICROPYTHON = os.path.join(ROOT, "build", "firmware", "unix", "micropython")
@@ -43,30 +43,11 @@ def run_unix(script, heap="8M", timeout=600):
         os.remove(f.name)
 
 
-class QemuM7:
+class QemuM7(Qemu):
     """The qemu_m7 firmware running in QEMU; `preload` = [(path, address)] loaded raw into RAM."""
 
     def __init__(self, preload=(), elf=M7_ELF):
-        args = ["qemu-system-arm", "-machine", "mps2-an500", "-nographic", "-monitor", "null",
-                "-semihosting", "-serial", "pty", "-icount", "shift=0", "-kernel", elf]
-        for path, addr in preload:
-            args += ["-device", f"loader,file={path},addr={addr:#x},force-raw=on"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True)
-        self.port = self._pty()
-
-    def _pty(self):
-        deadline = time.monotonic() + 30
-        line = ""
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            m = re.search(r"(/dev/pts/\d+)", line)
-            if m:
-                return m.group(1)
-            if self.proc.poll() is not None:
-                break
-        self.close()
-        raise AssertionError(f"qemu did not report its serial pty: {line!r}")
+        super().__init__(elf, loads=preload)
 
     def mpremote(self, *args, timeout=600):
         """Run mpremote against the board: (returncode, stdout, stderr)."""
@@ -85,18 +66,3 @@ class QemuM7:
         if code != 0:
             raise AssertionError(f"script failed on qemu_m7 ({code}):\n{out[-3000:]}\n{err[-3000:]}")
         return out
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

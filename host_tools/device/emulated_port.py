@@ -1,0 +1,208 @@
+"""An emulated board on a serial line: the device app runs on the host, and its
+console is a pseudo-terminal (or this process's stdin/stdout), so `capture` and
+`monitor` talk to it as to a board on a USB port.
+
+    python -m host_tools emulate --board esp32s3_eye --serve photo1.jpg photo2.jpg
+    -> esp32s3_eye emulated on /dev/pts/7 (Ctrl-C to stop)
+
+    with EmulatedBoard("host", photos) as board:     # from Python (tests, the studio)
+        capture(board.port, "mug", "photos", count=5)
+
+The camera delivers the photos in turn, over and over, at most `fps` frames a
+second (frame n is photo n % len(photos)), made exactly as `emulate` makes them:
+the host board (boards/host) gets the host photo pipeline's pixels at the
+model's size; the other boards run their own board.py against the driver fakes
+of boards/fakes/, whose camera delivers the board's frame size, pixel format
+and byte order.
+"""
+import argparse
+import contextlib
+import io
+import itertools
+import os
+import runpy
+import subprocess
+import sys
+import time
+import tty
+
+from .. import DEFAULT_BLOB, ROOT, UserError
+
+DEFAULT_FPS = 10.0
+
+
+def _paced(fps):
+    """A function that sleeps so that successive calls are at least 1/fps apart."""
+    state = {"last": 0.0}
+
+    def wait():
+        if fps:
+            delay = state["last"] + 1.0 / fps - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        state["last"] = time.monotonic()
+    return wait
+
+
+@contextlib.contextmanager
+def console(in_fd, out_fd):
+    """sys.stdin / sys.stdout on these file descriptors, unbuffered in, line-buffered out
+    (the app polls stdin with select.poll, so reads must not buffer ahead)."""
+    saved = sys.stdin, sys.stdout
+    sys.stdin = io.FileIO(in_fd, "rb", closefd=False)
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(out_fd, "wb", closefd=False)),
+                                  encoding="utf-8", line_buffering=True)
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
+        sys.stdin, sys.stdout = saved
+
+
+def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, device_dir=None,
+            camera_api="lemariva", openmv="5"):
+    """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever."""
+    from ..blob import read
+    from ..data.images import load_pixels, open_image
+    from .board_emulation import (FIRMWARE_DIR, board_info, encode_frame, fake_drivers, frame_pixels,
+                                  load_board)
+    from .device_code import device_imports
+
+    wait = _paced(fps)
+    model_path = os.path.abspath(model_path)
+    if board_name == "host":
+        blob = read(model_path)
+        pixels = [load_pixels(p, blob.height, blob.channels) for p in image_paths]
+
+        def host_frames():
+            for i in itertools.count():
+                wait()
+                yield image_paths[i % len(pixels)], pixels[i % len(pixels)]
+
+        with device_imports(FIRMWARE_DIR, os.path.join(ROOT, "boards", "host")):
+            import board
+            board.configure(host_frames(), model_path)
+            runpy.run_path(os.path.join(FIRMWARE_DIR, "main.py"), run_name="__main__")
+        return
+    cam = board_info(board_name)["camera"]
+    channels = 1 if cam["format"] == "GRAY" else 3
+    photos = [open_image(p) for p in image_paths]
+    made = {}
+
+    def source(w, h, fmt):
+        n = source.count
+        source.count += 1
+        wait()
+        key = (n % len(photos), w, h, fmt)
+        if key not in made:
+            made[key] = encode_frame(frame_pixels(photos[key[0]], w, h, channels), fmt)
+        return made[key]
+    source.count = 0
+    cwd = os.getcwd()
+    try:
+        if device_dir:
+            os.chdir(device_dir)
+        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api, openmv) as fakes:
+            for name in ("camera", "sensor", "csi"):   # whichever camera API the board module uses
+                fakes[name].source = source
+            board = load_board(board_name)
+            import app
+            app.main(board, model_path)
+    finally:
+        os.chdir(cwd)
+
+
+def check(board_name, image_paths, model_path):
+    """UserError, before anything starts, for an unknown board, a bad blob or image."""
+    from ..blob import read
+    from ..data.images import ImageError, open_image
+    from .board_emulation import board_info
+    if board_name != "host":
+        board_info(board_name)
+    if not image_paths:
+        raise UserError("no images given: the emulated camera needs at least one photo")
+    read(model_path)
+    for p in image_paths:
+        try:
+            open_image(p)
+        except ImageError as e:
+            raise UserError(str(e)) from None
+
+
+def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, announce=print, **kw):
+    """Open a pseudo-terminal, announce its name, and run the app with it as the console."""
+    check(board_name, image_paths, model_path)
+    master, slave = os.openpty()
+    tty.setraw(slave)          # no echo, no newline translation: a plain serial line
+    announce(f"{board_name} emulated on {os.ttyname(slave)} (Ctrl-C to stop)")
+    with console(master, master):
+        run_app(board_name, image_paths, model_path, fps, **kw)
+
+
+class EmulatedBoard:
+    """The app for board_name in a child process, on a pseudo-terminal: .port, .stop()."""
+
+    def __init__(self, board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS):
+        self.argv = [sys.executable, "-m", "host_tools.device.emulated_port", "--board", board_name,
+                     "--model", os.path.abspath(model_path), "--fps", str(fps),
+                     *[os.path.abspath(p) for p in image_paths]]
+        self.port = None
+        self.process = None
+
+    def start(self, timeout=60):
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()   # "NAME emulated on /dev/pts/N ..."
+        if " emulated on " not in line:
+            self.stop()
+            raise UserError(f"the emulated board did not start: {line.strip() or 'no output'}")
+        self.port = line.split(" emulated on ", 1)[1].split()[0]
+        return self
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process is not None and self.process.stdout:
+            self.process.stdout.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m host_tools.device.emulated_port",
+                                description="Run the device app for a board with a serial console.")
+    p.add_argument("--board", default="host")
+    p.add_argument("--model", default=DEFAULT_BLOB)
+    p.add_argument("--fps", type=float, default=DEFAULT_FPS, help="camera frames per second at most")
+    p.add_argument("--stdio", action="store_true", help="console on stdin/stdout instead of a new pty")
+    p.add_argument("--device-dir", help="working directory the board sees as its filesystem")
+    p.add_argument("--openmv", default="5", help="OpenMV firmware the OpenMV fakes follow: 4, 4.8 or 5")
+    p.add_argument("images", nargs="+")
+    args = p.parse_args(argv)
+    try:
+        if args.stdio:
+            check(args.board, args.images, args.model)
+            with console(0, 1):
+                run_app(args.board, args.images, args.model, args.fps, device_dir=args.device_dir,
+                        openmv=args.openmv)
+        else:
+            serve_pty(args.board, args.images, args.model, args.fps,
+                      announce=lambda s: print(s, flush=True), device_dir=args.device_dir,
+                      openmv=args.openmv)
+    except UserError as e:
+        print(f"emulate: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

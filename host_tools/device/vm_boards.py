@@ -1,0 +1,279 @@
+"""`emulate --board qemu_m7|unix`: the app, unchanged, on the project's own firmware.
+
+    run = run_app("qemu_m7", frames, blob_path)   # frames: a Frames (below)
+    run.results, run.heap, run.panels
+
+The app is deployed exactly as `flash` deploys it (flash.deploy_list: firmware/*.py
+and board.py compiled by mpy-cross for the board's architecture, main.py, the
+blob). On qemu_m7 those files become a ROMFS image that QEMU preloads into RAM,
+so the model is used where it lies; the camera frames are preloaded too and the
+LCD pictures are read back from RAM. On unix they are files in a temporary
+folder. Either way the board's own main.py starts the app.
+"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from .. import UserError
+from ..infer.results import parse_result_line
+from .board_emulation import board_info, encode_frame, frame_pixels, rgb565_image
+
+BOARDS = ("qemu_m7", "unix")
+FORMATS = ("RGB888", "RGB565_BE", "RGB565_LE", "GRAY")   # firmware/emuboard.py's order
+BYTES_PER_PIXEL = {"RGB888": 3, "RGB565_BE": 2, "RGB565_LE": 2, "GRAY": 1}
+LOOP, LOCK, COUNT = 1, 2, 4
+RUN_TIMEOUT = 1800   # seconds for one run of the app
+
+
+def addr(info, key):
+    return int(info["memory_map"][key], 16)
+
+
+class Frames:
+    """Camera frames of one size and format, and the header the board reads."""
+
+    def __init__(self, width, height, fmt, frames=()):
+        if fmt not in FORMATS:
+            raise UserError(f"frame format must be one of {', '.join(FORMATS)}; got {fmt}")
+        self.width, self.height, self.format = width, height, fmt
+        self.frames = list(frames)
+        self.size = width * height * BYTES_PER_PIXEL[fmt]
+
+    def image(self, flags=0, start=0, stop=None):
+        chosen = self.frames[start:stop]
+        head = struct.pack("<4sIHHBBH", b"MPCF", len(chosen), self.width, self.height,
+                           FORMATS.index(self.format), flags, 0)
+        return head + b"".join(chosen)
+
+
+def photo_frames(photos, blob, fmt=None, size=None):
+    """Frames of decoded photos (PIL images). By default the model's size in RGB888
+    (GRAY for a one-channel model) made by the host photo pipeline, as classify
+    sees them; otherwise fmt at size (w, h), as a camera frames them."""
+    from ..data.images import to_pixels
+    if fmt is None and size is None:
+        fmt = "GRAY" if blob.channels == 1 else "RGB888"
+        pixels = [to_pixels(p, blob.height, blob.channels) for p in photos]
+        return Frames(blob.width, blob.height, fmt,
+                      [np.ascontiguousarray(p, dtype=np.uint8).tobytes() for p in pixels])
+    fmt = fmt or "RGB888"
+    w, h = size or (blob.width, blob.height)
+    channels = 1 if fmt == "GRAY" else 3
+    return Frames(w, h, fmt, [encode_frame(frame_pixels(p, w, h, channels), fmt) for p in photos])
+
+
+class Run:
+    """What one run printed: result dicts, the @heap figures, other lines, LCD pictures."""
+
+    def __init__(self):
+        self.results, self.heaps, self.other, self.panels = [], [], [], []
+
+
+def _collect(run, lines, offset):
+    import json
+    for line in lines:
+        r = parse_result_line(line)
+        if r is not None:
+            r["frame"] += offset
+            run.results.append(r)
+        elif line.startswith("@heap "):
+            run.heaps.append(json.loads(line[len("@heap "):]))
+        elif line.strip():
+            run.other.append(line)
+
+
+def deploy_files(board, blob_path):
+    """[(name, bytes)] as flash deploys them to this board."""
+    from .flash import ARCHS, Target, deploy_list
+    info = board_info(board)
+    target = Target(6 | 3 << 8 | ARCHS.index(info["mpy_arch"]) << 10)
+    return deploy_list(board, info, blob_path, target)
+
+
+def _panel_images(info, data, count):
+    d = info["display"]
+    size = d["width"] * d["height"] * 2
+    return [rgb565_image(data[i * size:(i + 1) * size], d["width"], d["height"], big_endian=False)
+            for i in range(min(count, len(data) // size))]
+
+
+def _run_unix(files, frames, flags, run):
+    from .firmware import firmware_image
+    info = board_info("unix")
+    binary = firmware_image("unix")
+    with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
+        for name, data in files:
+            with open(os.path.join(fs, name), "wb") as f:
+                f.write(data)
+        with open(os.path.join(fs, "frames.bin"), "wb") as f:
+            f.write(frames.image(flags))
+        r = subprocess.run([binary, "-X", f"heapsize={info['heap_bytes']}", "main.py"], cwd=fs,
+                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        _collect(run, r.stdout.splitlines() + r.stderr.splitlines(), 0)
+        lcd = os.path.join(fs, "lcd.bin")
+        if os.path.exists(lcd):
+            with open(lcd, "rb") as f:
+                run.panels += _panel_images(info, f.read(), len(frames.frames))
+
+
+_ROM_MAIN = """\
+import os, sys, uctypes, vfs
+vfs.mount(vfs.VfsRom(uctypes.bytearray_at({addr}, {size})), '/rom')
+os.chdir('/rom')
+exec(open('main.py').read())
+"""
+
+
+def qemu_loads(info, romfs=None, frames=None, tmp=None):
+    """(path, address) pairs for Qemu: the ROMFS image and the frames, written into tmp."""
+    loads = []
+    for key, data in (("romfs", romfs), ("frames", frames)):
+        if data is None:
+            continue
+        if len(data) > int(info["memory_map"][key + "_max"], 16):
+            raise UserError(f"the {key} image has {len(data):,} bytes; qemu_m7 has room for "
+                            f"{int(info['memory_map'][key + '_max'], 16):,}")
+        path = os.path.join(tmp, key + ".bin")
+        with open(path, "wb") as f:
+            f.write(data)
+        loads.append((path, addr(info, key)))
+    return loads
+
+
+def exec_on_board(port, code, echo=None, timeout=RUN_TIMEOUT):
+    """Run code in the board's raw REPL; the lines it printed (echoed as they come)."""
+    from .flash import Board
+    dev = Board(port)
+    lines, part = [], [b""]
+
+    def consume(data):
+        part[0] += data
+        *done, part[0] = part[0].split(b"\n")
+        for raw in done:
+            line = raw.decode("utf-8", "replace").replace("\x04", "").rstrip("\r")
+            lines.append(line)
+            if echo:
+                echo(line)
+    try:
+        dev.t.exec_raw_no_follow(code)
+        out, err = dev.t.follow(timeout, consume)
+        consume(b"\n")
+        lines += err.decode("utf-8", "replace").splitlines()
+    finally:
+        dev.close()
+    return [line for line in lines if line]
+
+
+def _run_qemu(files, frames, flags, run):
+    from .firmware import firmware_image
+    from .qemu import Qemu
+    from .romfs import romfs_image
+    info = board_info("qemu_m7")
+    elf = firmware_image("qemu_m7")
+    d = info["display"]
+    panel = d["width"] * d["height"] * 2
+    per_boot = min(int(info["memory_map"]["frames_max"], 16) // frames.size,
+                   int(info["memory_map"]["lcd_max"], 16) // panel)
+    rom = romfs_image(dict(files))
+    for start in range(0, len(frames.frames), per_boot):
+        chosen = frames.frames[start:start + per_boot]
+        with tempfile.TemporaryDirectory(prefix="qemu-m7-") as tmp:
+            loads = qemu_loads(info, rom, frames.image(flags, start, start + per_boot), tmp)
+            with Qemu(elf, loads) as q:
+                code = _ROM_MAIN.format(addr=addr(info, "romfs"), size=len(rom))
+                _collect(run, exec_on_board(q.port, code), start)
+                run.panels += _panel_images(info, q.read_memory(addr(info, "lcd"), len(chosen) * panel),
+                                            len(chosen))
+
+
+def compiled(board, names, blob_path):
+    """{device name: bytes} of the deployed files whose stems are in names."""
+    return {n: d for n, d in deploy_files(board, blob_path) if n.rsplit(".", 1)[0] in names}
+
+
+def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT):
+    """Run code on a fresh board whose working folder holds files ({name: bytes}),
+    its camera showing frames (a Frames, optional); the lines it printed. On qemu_m7
+    with -icount shift=0 (ticks_us counts 1,000 instructions)."""
+    from .firmware import firmware_image
+    info = board_info(board)
+    with tempfile.TemporaryDirectory(prefix=f"{board}-code-") as tmp:
+        if board == "unix":
+            for name, data in files.items():
+                with open(os.path.join(tmp, name), "wb") as f:
+                    f.write(data)
+            with open(os.path.join(tmp, "_code.py"), "w") as f:
+                f.write(code)
+            if frames is not None:
+                with open(os.path.join(tmp, "frames.bin"), "wb") as f:
+                    f.write(frames.image())
+            r = subprocess.run([firmware_image("unix"), "-X", f"heapsize={info['heap_bytes']}",
+                                "_code.py"], cwd=tmp, capture_output=True, text=True, timeout=timeout)
+            return (r.stdout + r.stderr).splitlines()
+        from .qemu import Qemu
+        from .romfs import romfs_image
+        rom = romfs_image(files)
+        image = frames.image() if frames is not None else None
+        with Qemu(firmware_image(board), qemu_loads(info, rom, image, tmp)) as q:
+            head = _ROM_MAIN.format(addr=addr(info, "romfs"), size=len(rom)).split("exec(")[0]
+            return exec_on_board(q.port, head + "sys.path.insert(0, '/rom')\n" + code, timeout=timeout)
+
+
+def run_app(board, frames, blob_path, lock_heap=False):
+    """Deploy the app and blob to a fresh board, run it over frames; a Run."""
+    if board not in BOARDS:
+        raise UserError(f"the firmware runner knows {', '.join(BOARDS)}; got {board}")
+    run = Run()
+    files = deploy_files(board, blob_path)
+    flags = LOCK if lock_heap else 0
+    (_run_qemu if board == "qemu_m7" else _run_unix)(files, frames, flags, run)
+    return run
+
+
+# --- command line ---------------------------------------------------------------
+
+def parse_size(text):
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        w = h = 0
+    if not (0 < w <= 640 and 0 < h <= 480):
+        raise UserError(f"--frame-size must be WIDTHxHEIGHT, each 1 to 640x480; got {text}")
+    return w, h
+
+
+def main(args):
+    """Print what classify prints, one line per image in order; LCD pictures as PNG files."""
+    from .. import DEFAULT_BLOB
+    from ..blob import read
+    from ..infer.results import dequantize, format_line
+    from .board_emulation import open_images
+    if not args.images:
+        raise UserError("no images given: pass one or more image files")
+    model = args.model or DEFAULT_BLOB
+    blob = read(model)
+    fmt = getattr(args, "frame_format", None)
+    size = getattr(args, "frame_size", None)
+    size = parse_size(size) if size else None
+    good, photos, failed = open_images(args.images)
+    if not good:
+        return 1
+    run = run_app(args.board, photo_frames(photos, blob, fmt, size), model)
+    for line in run.other:
+        print(f"{args.board}: {line}", file=sys.stderr)
+    if args.frames_dir:
+        os.makedirs(args.frames_dir, exist_ok=True)
+        for n, img in enumerate(run.panels):
+            img.save(os.path.join(args.frames_dir, "frame_%04d.png" % n))
+    for r in run.results:
+        row = {"image": good[r["frame"]], "label": r["label"], "confidence": r["confidence"],
+               "scores": {label: dequantize(q, blob) for label, q in zip(blob.labels, r["scores"])}}
+        print(format_line(row, args.json), flush=True)
+    if len(run.results) != len(good):
+        print(f"emulate: the board reported {len(run.results)} of {len(good)} frames", file=sys.stderr)
+        return 1
+    return 1 if failed else 0

@@ -1,0 +1,1 @@
+"""The studio: a local web app to collect photos, train, test and deploy (docs/studio.md)."""

@@ -1,0 +1,164 @@
+// Dataset page: classes with thumbnails and train's checks; upload, drop, webcam, board camera.
+"use strict";
+
+let current = null;   // the last summary from the server
+
+function target() { return $("#target").value; }
+
+async function refresh() {
+  current = await api("/api/dataset");
+  const keep = target();
+  const sel = $("#target");
+  sel.replaceChildren(...current.classes.map((c) => el("option", {value: c.name, text: c.name})));
+  if (!current.classes.length) sel.append(el("option", {value: "", text: "(add a class first)"}));
+  if (current.classes.some((c) => c.name === keep)) sel.value = keep;
+  renderReadiness();
+  $("#classes").replaceChildren(...current.classes.map(renderClass));
+}
+
+function renderReadiness() {
+  const b = $("#readiness");
+  const issues = current.classes.filter((c) => c.problem).length;
+  const flagged = current.classes.reduce((n, c) => n + c.photos.filter((p) => p.problem).length, 0);
+  const total = current.classes.reduce((n, c) => n + c.count, 0);
+  let text, kind;
+  if (current.classes.length < 2) {
+    text = "Add at least two classes, each with at least " + current.min_per_class + " photos."; kind = "warn";
+  } else if (issues) {
+    text = `${issues} class${issues > 1 ? "es need" : " needs"} more photos (at least ${current.min_per_class} usable each).`; kind = "warn";
+  } else {
+    text = `Ready to train: ${current.classes.length} classes, ${total} photos.`; kind = "ok";
+  }
+  if (flagged) text += ` ${flagged} photo${flagged > 1 ? "s" : ""} will be skipped by training (marked in red).`;
+  b.className = "banner " + kind;
+  b.replaceChildren(text, " ", ...current.notes.map((n) => el("div", {class: "small", text: n})));
+}
+
+function renderClass(c) {
+  const head = el("div", {class: "class-head"},
+    el("h2", {text: c.name}), el("span", {class: "count", text: `${c.count} photo${c.count === 1 ? "" : "s"}`}),
+    c.problem ? el("span", {class: "problem", text: c.problem}) : null,
+    el("span", {style: "margin-left:auto"}),
+    el("button", {class: "link", onclick: () => renameClass(c.name)}, "Rename"),
+    el("button", {class: "link danger", onclick: () => deleteClass(c.name)}, "Delete class"));
+  const thumbs = el("div", {class: "thumbs"}, c.photos.map((p) => {
+    const src = `/thumb/${encodeURIComponent(c.name)}/${encodeURIComponent(p.name)}`;
+    return el("div", {class: "thumb" + (p.problem ? " flagged" : ""), title: p.name},
+      el("a", {href: src.replace("/thumb/", "/photo/"), target: "_blank", title: "open the photo"},
+         el("img", {src, alt: p.name, loading: "lazy"})),
+      el("button", {class: "del", title: "Delete this photo", onclick: () => deletePhoto(c.name, p.name)}, "×"),
+      p.problem ? el("div", {class: "why", text: p.problem}) : null);
+  }));
+  if (!c.photos.length) thumbs.append(el("span", {class: "muted small", text: "No photos yet."}));
+  return el("section", {class: "card", "data-class": c.name}, head, thumbs);
+}
+
+async function act(fn) {
+  try { await fn(); } catch (e) { toast(e.message, true); }
+  await refresh();
+}
+
+function renameClass(name) {
+  const card = document.querySelector(`section[data-class="${CSS.escape(name)}"] .class-head`);
+  const input = el("input", {type: "text", value: name, maxlength: 64, "aria-label": "new name"});
+  const save = el("button", {class: "primary", onclick: () => act(async () => {
+    await api("/api/class/rename", {class: name, new: input.value});
+    toast(`Renamed ${name} to ${input.value}`);
+  })}, "Save");
+  card.replaceChildren(input, save, el("button", {onclick: refresh}, "Cancel"));
+  input.focus();
+}
+
+function deleteClass(name) {
+  if (!confirm(`Delete the class "${name}" and all its photos?`)) return;
+  act(() => api("/api/class/delete", {class: name}));
+}
+
+function deletePhoto(cls, name) {
+  act(() => api("/api/photo/delete", {class: cls, name}));
+}
+
+async function upload(files, cls) {
+  cls = cls || target();
+  if (!cls) { toast("Add a class first, then its photos.", true); return; }
+  const form = new FormData();
+  for (const f of files) form.append("photos", f, f.name || "photo.png");
+  try {
+    const r = await api("/api/photo/upload?class=" + encodeURIComponent(cls), form);
+    if (r.saved.length) toast(`${r.saved.length} photo${r.saved.length > 1 ? "s" : ""} added to ${cls}`);
+    for (const m of r.refused) toast(m, true);
+  } catch (e) { toast(e.message, true); }
+  await refresh();
+}
+
+// --- webcam -------------------------------------------------------------------------
+let stream = null;
+
+async function camOn() {
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}, audio: false});
+  } catch (e) { toast("The webcam is not available: " + e.message, true); return; }
+  const v = $("#video");
+  v.srcObject = stream;
+  v.classList.remove("hidden");
+  $("#cam-shot").disabled = false; $("#cam-off").disabled = false; $("#cam-on").disabled = true;
+}
+
+function camOff() {
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  stream = null;
+  $("#video").classList.add("hidden");
+  $("#cam-shot").disabled = true; $("#cam-off").disabled = true; $("#cam-on").disabled = false;
+}
+
+function camShot() {
+  const v = $("#video");
+  const canvas = el("canvas", {width: v.videoWidth, height: v.videoHeight});
+  canvas.getContext("2d").drawImage(v, 0, 0);
+  canvas.toBlob((blob) => upload([new File([blob], "webcam.png", {type: "image/png"})]), "image/png");
+}
+
+// --- board camera ---------------------------------------------------------------------
+let capturing = null;
+
+async function captureGo() {
+  try {
+    await api("/api/capture", {class: target(), port: $("#cap-port").value,
+                               count: +$("#cap-count").value, every: +$("#cap-every").value});
+  } catch (e) { toast(e.message, true); return; }
+  $("#cap-go").disabled = true;
+  let last = -1;
+  capturing = poll(async () => {
+    const s = await api("/api/capture/status");
+    $("#cap-status").replaceChildren(el("span", {class: "status " + s.state, text: s.state === "running" ? `${s.done} of ${s.count}` : s.message}));
+    if (s.done !== last) { last = s.done; await refresh(); }
+    if (s.state !== "running") {
+      $("#cap-go").disabled = false;
+      if (s.state === "failed") toast(s.message, true);
+      capturing.stop();
+      await refresh();
+    }
+  }, 700);
+}
+
+async function ports() {
+  const r = await api("/api/ports");
+  $("#ports").replaceChildren(...r.ports.map((p) => el("option", {value: p.device, text: p.description})));
+  if (!$("#cap-port").value && r.ports.length) $("#cap-port").value = r.ports[0].device;
+}
+
+$("#add-class").addEventListener("click", () => act(async () => {
+  const name = $("#new-class").value;
+  await api("/api/class/add", {class: name});
+  $("#new-class").value = "";
+  await refresh();
+  $("#target").value = name.trim();
+}));
+$("#new-class").addEventListener("keydown", (e) => { if (e.key === "Enter") $("#add-class").click(); });
+dropZone($("#drop"), (files) => upload(files));
+$("#cam-on").addEventListener("click", camOn);
+$("#cam-off").addEventListener("click", camOff);
+$("#cam-shot").addEventListener("click", camShot);
+$("#cap-go").addEventListener("click", captureGo);
+refresh().catch((e) => toast(e.message, true));
+ports().catch((e) => toast(e.message, true));
