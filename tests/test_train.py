@@ -175,13 +175,13 @@ def test_cached_split_composes_to_the_whole_model(photos):
 
 # --- the output folder, without training ---------------------------------------------------
 
-def _fake_train_into(cfg, data, tmp, seconds):
+def _fake_train_into(cfg, data, tmp, seconds, arena_child=None):
     with open(os.path.join(tmp, "report.json"), "w") as f:
         f.write("{}")
     return {}
 
 
-def _boom(cfg, data, tmp, seconds):
+def _boom(cfg, data, tmp, seconds, arena_child=None):
     with open(os.path.join(tmp, "model.blob"), "wb") as f:
         f.write(b"half")
     raise RuntimeError("interrupted half way")
