@@ -104,11 +104,11 @@ def small_photos(paths, folder, size=96):
 def profile(blob, paths):
     """Microseconds per image of each step, in one process (the worker's loop, taken apart)."""
     import numpy as np
-    from host_tools.data.images import input_lut, open_image, to_pixels
-    from host_tools.infer.classify import BATCH, CHUNK
+    from host_tools.data.images import input_quantizer, open_image, to_pixels
+    from host_tools.infer.classify import BATCH
     from host_tools.infer.engine import make_engine
     eng = make_engine(blob.model, "litert", batch=BATCH)
-    lut = input_lut(blob.in_scale, blob.in_zero)
+    quantize = input_quantizer(blob.in_scale, blob.in_zero)
     steps = {}
 
     def step(name, fn):
@@ -120,8 +120,9 @@ def profile(blob, paths):
     step("read file", lambda: [open(p, "rb").read() for p in paths])
     imgs = step("open + decode (Pillow)", lambda: [open_image(p) for p in paths])
     px = step("crop + resize (to_pixels)", lambda: np.stack([to_pixels(i, blob.height, blob.channels) for i in imgs]))
-    lut.take(px[:CHUNK])  # (a first call pays for fresh pages; workers reuse theirs)
-    xs = np.concatenate(step("quantize (table)", lambda: [lut.take(px[k:k + CHUNK]) for k in range(0, len(px), CHUNK)]))
+    xs = np.empty(px.shape, np.int8)
+    xs[:] = 0  # (fresh pages paid for here; workers reuse their batch)
+    step("quantize (into the batch)", lambda: [quantize(p, x) for p, x in zip(px, xs)])
     body = eng._body
     n = len(xs) - len(xs) % eng.batch
 

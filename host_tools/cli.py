@@ -223,9 +223,9 @@ def build_parser():
                         "(Keras, downloaded once), none (random) (default: vww for v1 0.25, else imagenet)")
     p.add_argument("--epochs", type=int, help="at most this many (default: 10 with --recipe cached, each a pass "
                                               "over the photos and 4 augmented copies; 40 with --recipe full)")
-    p.add_argument("--patience", type=int, default=3,
+    p.add_argument("--patience", type=int, default=2,
                    help="stop after this many epochs without a better held-out loss, keeping the best "
-                        "weights; 0: never stop early (default: 3)")
+                        "weights; 0: never stop early (default: 2)")
     p.add_argument("--recipe", choices=("cached", "full"), default="cached",
                    help="cached: early blocks frozen, their features computed once; full: the whole "
                         "network every epoch, the previous recipe (default: cached)")

@@ -11,7 +11,7 @@ from conftest import DATASET
 from host_tools.infer import classify as cl
 from host_tools.blob import read
 from host_tools.infer.engine import TflmEngine
-from host_tools.data.images import load_pixels, quantize_input
+from host_tools.data.images import input_quantizer, load_pixels, quantize_input
 
 
 def _plain_tflm(blob, paths):
@@ -181,3 +181,13 @@ def test_ctrl_c_stops_everything_promptly(default_blob, small_jpegs):
     assert err.strip() == "classify: interrupted"
     with pytest.raises(ProcessLookupError):  # no worker left behind
         os.killpg(p.pid, 0)
+
+
+@pytest.mark.parametrize("scale, zero", [(1.0, -128), (2.0, 0), (0.5, -3)])
+def test_quantizing_into_the_batch_equals_the_table(photos, scale, zero):
+    """The workers' quantizer (a bit flip for scale 1, zero point -128) gives the table's bytes."""
+    pixels = np.stack([load_pixels(p, 96) for p in photos])
+    out = np.empty(pixels.shape, np.int8)
+    for i, px in enumerate(pixels):
+        input_quantizer(scale, zero)(px, out[i])
+    np.testing.assert_array_equal(out, quantize_input(pixels, scale, zero))

@@ -175,13 +175,13 @@ def test_cached_split_composes_to_the_whole_model(photos):
 
 # --- the output folder, without training ---------------------------------------------------
 
-def _fake_train_into(cfg, data, tmp, seconds):
+def _fake_train_into(cfg, data, tmp, seconds, arena_child=None):
     with open(os.path.join(tmp, "report.json"), "w") as f:
         f.write("{}")
     return {}
 
 
-def _boom(cfg, data, tmp, seconds):
+def _boom(cfg, data, tmp, seconds, arena_child=None):
     with open(os.path.join(tmp, "model.blob"), "wb") as f:
         f.write(b"half")
     raise RuntimeError("interrupted half way")
@@ -239,7 +239,7 @@ def test_defaults():
     c = Config("data", "out")
     assert (c.arch, c.alpha, c.size, c.init, c.epochs, c.batch_size, c.val_split) == \
         ("mobilenet_v1", 0.25, 96, "vww", 10, 16, 0.3)
-    assert (c.recipe, c.patience, c.copies, c.calibration) == ("cached", 3, 4, 100)
+    assert (c.recipe, c.patience, c.copies, c.calibration) == ("cached", 2, 4, 100)
     v2 = Config("data", "out", arch="mobilenet_v2")
     assert v2.init == "imagenet" and (v2.recipe, v2.epochs) == ("full", 40)  # not a chain: the whole network
     assert (Config("data", "out", init="none").recipe, Config("data", "out", recipe="full").epochs) == ("full", 40)

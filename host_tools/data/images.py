@@ -140,3 +140,19 @@ def input_lut(scale, zero):
     p = np.arange(256, dtype=np.float64)
     q = np.round(p / np.float64(np.float32(scale))) + zero
     return np.clip(q, -128, 127).astype(np.int8)
+
+
+_TOP_BIT_FLIPPED = (np.arange(256, dtype=np.uint8) ^ 0x80).view(np.int8)  # p - 128
+
+
+def input_quantizer(scale, zero):
+    """A function (uint8 pixels, int8 out) writing the table's values for pixels into out.
+
+    When the table is p - 128 (input scale 1, zero point -128, as the models
+    here use) that is each pixel's top bit flipped: the same bytes, many
+    times faster than a table look-up.
+    """
+    lut = input_lut(scale, zero)
+    if np.array_equal(lut, _TOP_BIT_FLIPPED):
+        return lambda pixels, out: np.bitwise_xor(pixels, 0x80, out=out.view(np.uint8))
+    return lambda pixels, out: np.take(lut, pixels, out=out)

@@ -51,7 +51,12 @@ def arena_min_bytes(model, start=None):
         if hi > 1 << 30:
             raise RuntimeError("tflite-micro cannot run this model with any arena up to 1 GB")
         hi *= 2
-    lo = 0  # fails
+    lo, step = 0, 16  # lo fails; the answer is usually just under hi: bracket it from there
+    while hi - step > lo:
+        if not _runs_with(model, hi - step):
+            lo = hi - step
+            break
+        hi, step = hi - step, step * 4
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if _runs_with(model, mid):
@@ -98,23 +103,41 @@ def arena_bytes(model):
     return _in_child(_recorded_arena, model)
 
 
-def _in_child(fn, model):
+def _in_child(fn, model, pool=None):
     """fn(model) in a child process: tflite-micro aborts the whole process on some
     models (say, a softmax whose input scale is below 2**-26 / beta, as an
-    untrained model's can be), and that must not take the caller with it."""
-    from concurrent.futures import ProcessPoolExecutor
+    untrained model's can be), and that must not take the caller with it.
+    pool: a started_child() to use (a new one otherwise)."""
     from concurrent.futures.process import BrokenProcessPool
+    own = pool is None
+    pool = pool or started_child()
+    try:
+        return pool.submit(fn, bytes(model)).result()
+    except BrokenProcessPool:
+        raise RuntimeError("tflite-micro crashed loading it") from None
+    finally:
+        if own:
+            pool.shutdown()
+
+
+def _import_tflm():
+    from tflite_micro import runtime  # noqa: F401
+
+
+def started_child():
+    """A one-process pool for measured_arena, its process started and importing
+    tflite-micro now. Started before TensorFlow is imported, it is forked
+    (milliseconds) rather than spawned (a new interpreter)."""
+    from concurrent.futures import ProcessPoolExecutor
     from ..infer.classify import process_context
-    with ProcessPoolExecutor(1, mp_context=process_context()) as pool:
-        try:
-            return pool.submit(fn, bytes(model)).result()
-        except BrokenProcessPool:
-            raise RuntimeError("tflite-micro crashed loading it") from None
+    pool = ProcessPoolExecutor(1, mp_context=process_context())
+    pool.submit(_import_tflm)
+    return pool
 
 
-def measured_arena(model):
-    """(allocated, smallest that runs) arena bytes, measured in a child process."""
-    return _in_child(_arena_figures, model)
+def measured_arena(model, pool=None):
+    """(allocated, smallest that runs) arena bytes, measured in a child process (pool: started_child())."""
+    return _in_child(_arena_figures, model, pool)
 
 
 def profile(blob_path, boards=None, arena=None):

@@ -28,7 +28,8 @@ def freeze_batchnorm(model):
 
 
 def fit(model, data, cfg, log_epochs=True):
-    """Fine-tune model in place on data.train; returns the history dict.
+    """Fine-tune model in place on data.train; returns (history dict, the float
+    model's held-out probabilities with its final weights).
 
     recipe "cached" (default): blocks 1-3 frozen, their features for each photo and
     COPIES augmented copies computed once (host_tools.train.cached); an epoch is one
@@ -71,7 +72,8 @@ def fit(model, data, cfg, log_epochs=True):
 
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
     ds = ds.batch(cfg.batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b)).prefetch(2)
-    callbacks = [validation_callback(*val)]
+    validation = validation_callback(*val)
+    callbacks = [validation]
     if cfg.patience is not None and len(data.val):
         callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=cfg.patience,
                                                        restore_best_weights=True))
@@ -83,7 +85,7 @@ def fit(model, data, cfg, log_epochs=True):
     out = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if callbacks[1:2] and isinstance(callbacks[1], keras.callbacks.EarlyStopping):
         out["best_epoch"] = int(np.argmin(out["val_loss"])) + 1
-    return out
+    return out, validation.probabilities()
 
 
 def validation_callback(model, x, y, batch=64):
@@ -99,11 +101,17 @@ def validation_callback(model, x, y, batch=64):
     forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     class _Validation(keras.callbacks.Callback):
+        def probabilities(self):
+            """The model's outputs for the held-out images now (no new tracing)."""
+            if not len(y):
+                return np.zeros((0, model.output_shape[-1]), np.float32)
+            return np.concatenate([forward(tf.cast(x[i:i + batch], tf.float32)).numpy()
+                                   for i in range(0, len(y), batch)])
+
         def on_epoch_end(self, epoch, logs=None):
             if logs is None or not len(y):
                 return
-            probs = np.concatenate([forward(tf.cast(x[i:i + batch], tf.float32)).numpy()
-                                    for i in range(0, len(y), batch)])
+            probs = self.probabilities()
             picked = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
             logs["val_loss"] = float(-np.mean(np.log(picked)))
             logs["val_accuracy"] = float(np.mean(probs.argmax(1) == y))

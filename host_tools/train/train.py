@@ -26,7 +26,7 @@ from .fit import fit
 
 CALIBRATION_IMAGES = 100
 EPOCHS = {"cached": 10, "full": 40}  # at most; early stopping may end sooner
-PATIENCE = 3     # epochs without a better held-out loss before stopping
+PATIENCE = 2     # epochs without a better held-out loss before stopping
 RECIPES = ("cached", "full")
 OUT_FILES = ("model.blob", "model.keras", "labels.txt", "report.html", "report.json")
 
@@ -202,13 +202,21 @@ def _import_tensorflow_meanwhile():
 def train(cfg):
     """Run the whole recipe; returns the report dict (also written to OUT_DIR/report.json)."""
     from ..model.backbones import check_imagenet_available
-    from ..data.dataset import load_training_data
+    from ..model.profile import started_child
 
     check_out_dir(cfg.out_dir, cfg.data_dir, cfg.force)
     if cfg.init == "imagenet":
         check_imagenet_available(cfg.arch, cfg.alpha, cfg.size)
-    seconds = {}
+    arena_child = started_child()  # before TensorFlow's threads: forked, and ready when needed
+    try:
+        return _load_and_train(cfg, arena_child)
+    finally:
+        arena_child.shutdown(cancel_futures=True)
 
+
+def _load_and_train(cfg, arena_child):
+    from ..data.dataset import load_training_data
+    seconds = {}
     t = time.monotonic()
     importing = _import_tensorflow_meanwhile()
     note(f"train: loading {cfg.data_dir}")
@@ -233,7 +241,7 @@ def train(cfg):
 
     tmp = temp_dir_for(cfg.out_dir)
     try:
-        report = _train_into(cfg, data, tmp, seconds)
+        report = _train_into(cfg, data, tmp, seconds, arena_child)
         publish(tmp, cfg.out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -242,7 +250,7 @@ def train(cfg):
     return report
 
 
-def _train_into(cfg, data, tmp, seconds):
+def _train_into(cfg, data, tmp, seconds, arena_child=None):
     import keras
 
     from ..model.backbones import build
@@ -259,7 +267,7 @@ def _train_into(cfg, data, tmp, seconds):
     model = build(cfg.arch, cfg.alpha, cfg.size, cfg.channels, k, cfg.init)
     note(f"train: {cfg.arch} alpha {cfg.alpha:g} {cfg.size}x{cfg.size}x{cfg.channels}, init {cfg.init}, "
          f"{cfg.epochs} epochs, batch {cfg.batch_size}")
-    history = fit(model, data, cfg)
+    history, floats = fit(model, data, cfg)  # floats: the held-out images' float outputs
     seconds["train"] = time.monotonic() - t
 
     t = time.monotonic()
@@ -267,7 +275,7 @@ def _train_into(cfg, data, tmp, seconds):
     calib = calibration_indices(data.train.y, k, cfg.calibration, seed=cfg.seed)
     tflite = convert(model, data.train.pixels[calib])
     try:
-        arena = measured_arena(tflite)  # (allocated, smallest that runs)
+        arena = measured_arena(tflite, arena_child)  # (allocated, smallest that runs)
     except RuntimeError as e:
         raise UserError(f"the int8 model does not run in tflite-micro ({e}); "
                         "try more --epochs or another --init") from None
@@ -282,7 +290,6 @@ def _train_into(cfg, data, tmp, seconds):
         f.write("".join(label + "\n" for label in data.labels))
     model.save(os.path.join(tmp, "model.keras"))
     blob = blobfmt.parse(blob_bytes)
-    floats = model.predict(data.val.pixels.astype(np.float32), batch_size=64, verbose=0)
     ints = int8_scores(blob, data.val.pixels)
     float_pred, int8_pred = floats.argmax(1), np.array([int(np.argmax(s)) for s in ints], np.int64)
     predictions = []
