@@ -5,10 +5,9 @@ import sys
 
 from tests.support import firmware as fw
 
-SOURCES = os.path.join(fw.ROOT, "firmware", "recipe", "sources.py")
+SOURCES = os.path.join(fw.ROOT, "host_tools", "device", "firmware_sources.py")
 VENDOR = os.path.join(fw.ROOT, "..", "shared", "vendor")
-sys.path.insert(0, os.path.dirname(SOURCES))
-import sources  # noqa: E402
+from host_tools.device import firmware_sources as sources  # noqa: E402
 
 
 def run_sources(*args, env=None):

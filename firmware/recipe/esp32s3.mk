@@ -16,7 +16,7 @@ esp32s3_eye xiao_esp32s3_sense:
 	  echo "make firmware BOARD=$@: needs ESP-IDF $(IDF_VERSION), found $$(idf.py --version)" >&2; exit 2; }
 	@[ -n "$(CAMERA_MODULE)" ] || { \
 	  echo "make firmware BOARD=$@: set CAMERA_MODULE=path/to/a camera user module's micropython.cmake" >&2; exit 2; }
-	@$(PYTHON) $(RECIPE)/sources.py micropython micropython-lib
+	@$(PYTHON) host_tools/device/firmware_sources.py micropython micropython-lib
 	@cd $(ESP_PORT) && idf.py add-dependency "$(ESP_TFLITE_MICRO)"
 	@printf 'include(%s)\ninclude(%s)\n' "$(ABS)/firmware/tflm/micropython.cmake" "$(CAMERA_MODULE)" > $(ABS)/$(ESP_OUT).cmake
 	$(MAKE) -C $(ESP_PORT) BOARD=ESP32_GENERIC_S3 BOARD_VARIANT=SPIRAM_OCT BUILD=$(ABS)/$(ESP_OUT) \

@@ -25,7 +25,7 @@ firmware:
 	@$(MAKE) --no-print-directory -f $(RECIPE)/firmware.mk $(BOARD)
 
 sources:
-	@$(PYTHON) $(RECIPE)/sources.py
+	@$(PYTHON) host_tools/device/firmware_sources.py
 
 mpy-cross: sources
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(MPY_DIR)/mpy-cross

@@ -1,8 +1,8 @@
 """Unpack the firmware's pinned third-party sources into build/src/NAME/, verified.
 
-    python firmware/recipe/sources.py [--vendor DIR] [--dest DIR] [NAME...]
+    python host_tools/device/firmware_sources.py [--vendor DIR] [--dest DIR] [NAME...]
 
-The pins are in sources.lock beside this file. When the vendor folder exists
+The pins are in firmware/recipe/sources.lock. When the vendor folder exists
 (default ../shared/vendor beside the repository), each tarball must match its
 pinned sha256; otherwise the pinned commit is fetched from its public
 repository with git and must check out as exactly that commit id. A source
@@ -17,8 +17,8 @@ import subprocess
 import sys
 import tarfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.join(ROOT, "firmware", "recipe")  # sources.lock and the make files
 LOCK = os.path.join(HERE, "sources.lock")
 DEFAULT_VENDOR = os.path.join(os.path.dirname(ROOT), "shared", "vendor")
 DEFAULT_DEST = os.path.join(ROOT, "build", "src")
