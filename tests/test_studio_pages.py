@@ -4,8 +4,6 @@ boards and their fit. Real photos (openmv-mice), the real server on a socket."""
 import os
 import shutil
 
-import pytest
-
 from conftest import DATASET
 from host_tools.blob import read
 from host_tools.infer.classify import classify
