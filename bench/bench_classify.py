@@ -7,8 +7,9 @@ Photos: the first 1,000 of ../shared/datasets/openmv-mice (320x240 JPEGs),
 and the same photos centre-cropped and resized to 96x96 with Pillow and saved
 as JPEG (quality 90) in a temporary folder: the "small photos" case.
 
-- plain loop: one image at a time, host_tools.data.images.load_pixels (Pillow
-  open and the documented preprocessing), then tflite-micro's invoke.
+- plain loop: one image at a time, Pillow's open and decode and the documented
+  preprocessing (host_tools.data.images.open_image, to_pixels), then
+  tflite-micro's invoke.
 - ceiling: LiteRT's builtin kernels (no XNNPACK) running the model's exact
   body (every op but the classifier tail) on inputs decoded and quantized
   beforehand, batches of 8, one process per core: what the arithmetic alone costs.
@@ -53,13 +54,13 @@ def dataset_photos(count):
 def plain_loop(blob, paths):
     import numpy as np
     from tflite_micro import runtime
-    from host_tools.data.images import load_pixels, quantize_input
+    from host_tools.data.images import open_image, quantize_input, to_pixels
     from host_tools.quiet import captured_fds
     with captured_fds((1,)):
         interp = runtime.Interpreter.from_bytes(bytes(blob.model))
     out = []
     for path in paths:
-        x = quantize_input(load_pixels(path, blob.height, blob.channels), blob.in_scale, blob.in_zero)
+        x = quantize_input(to_pixels(open_image(path), blob.height, blob.channels), blob.in_scale, blob.in_zero)
         interp.set_input(x[None], 0)
         interp.invoke()
         out.append(np.array(interp.get_output(0)).reshape(-1))
@@ -104,6 +105,8 @@ def small_photos(paths, folder, size=96):
 def profile(blob, paths):
     """Microseconds per image of each step, in one process (the worker's loop, taken apart)."""
     import numpy as np
+    from PIL import Image
+    from host_tools.data import jpeg
     from host_tools.data.images import input_quantizer, open_image, to_pixels
     from host_tools.infer.classify import BATCH
     from host_tools.infer.engine import make_engine
@@ -117,9 +120,11 @@ def profile(blob, paths):
         steps[name] = (time.perf_counter() - t) / len(paths) * 1e6
         return out
 
-    step("read file", lambda: [open(p, "rb").read() for p in paths])
-    imgs = step("open + decode (Pillow)", lambda: [open_image(p) for p in paths])
-    px = step("crop + resize (to_pixels)", lambda: np.stack([to_pixels(i, blob.height, blob.channels) for i in imgs]))
+    decoded = step("read + decode (simplejpeg, plain JPEG)", lambda: [jpeg.decode(p) for p in paths])
+    assert all(d is not None for d in decoded)  # these photos are all plain JPEGs
+    px = step("crop + resize (to_pixels, unless 96x96)",
+              lambda: np.stack([d if d.shape[:2] == (blob.height, blob.height) else
+                                to_pixels(Image.fromarray(d), blob.height, blob.channels) for d in decoded]))
     xs = np.empty(px.shape, np.int8)
     xs[:] = 0  # (fresh pages paid for here; workers reuse their batch)
     step("quantize (into the batch)", lambda: [quantize(p, x) for p, x in zip(px, xs)])
@@ -138,7 +143,14 @@ def profile(blob, paths):
          lambda: [eng._finish([h[j:j + 1] for h in part]) for part in hs for j in range(eng.batch)])
     steps["tflite-micro tail (classifier)"] *= len(paths) / n
     steps["LiteRT body (batches of 8)"] *= len(paths) / n
-    return steps
+    before = {}
+    t = time.perf_counter()
+    imgs = [open_image(p) for p in paths]
+    before["open + decode with Pillow"] = (time.perf_counter() - t) / len(paths) * 1e6
+    t = time.perf_counter()
+    [to_pixels(i, blob.height, blob.channels) for i in imgs]
+    before["crop + resize of Pillow's image"] = (time.perf_counter() - t) / len(paths) * 1e6
+    return steps, before
 
 
 def _ceiling_worker(model, xs, batch, start, conn):
@@ -197,8 +209,8 @@ def main():
     small = small_photos(large, tmp.name, blob.height)
     prof = {name: profile(blob, paths[:400]) for name, paths in (("96x96", small), ("320x240", large))}
 
-    r = {"images": len(large), "workers": args.workers, "cpus": cpu_count(), "profile_us_per_image": prof,
-         "photos": {}}
+    r = {"images": len(large), "workers": args.workers, "cpus": cpu_count(), "photos": {},
+         "profile_us_per_image": {n: {"route": p[0], "pillow_before": p[1]} for n, p in prof.items()}}
     for name, paths in (("96x96", small), ("320x240", large)):
         xs = np.stack([quantize_input(load_pixels(p, blob.height, blob.channels), blob.in_scale, blob.in_zero)
                        for p in paths])
@@ -228,11 +240,14 @@ def main():
     print(f"bench_classify: {len(large)} photos from {os.path.normpath(DATASET)} (320x240 JPEG) and the same "
           f"resized to 96x96; {args.workers} workers; best of {args.repeat} runs")
     print("  where one image's time goes, one process (microseconds per image):")
-    names = list(prof["96x96"])
-    print(f"    {'step':<34}{'96x96':>9}{'320x240':>10}")
-    for step in names:
-        print(f"    {step:<34}{prof['96x96'][step]:>9.0f}{prof['320x240'][step]:>10.0f}")
-    print(f"    {'sum':<34}{sum(prof['96x96'].values()):>9.0f}{sum(prof['320x240'].values()):>10.0f}")
+    print(f"    {'step':<40}{'96x96':>9}{'320x240':>10}")
+    steps = {name: p[0] for name, p in prof.items()}
+    for step in steps["96x96"]:
+        print(f"    {step:<40}{steps['96x96'][step]:>9.0f}{steps['320x240'][step]:>10.0f}")
+    print(f"    {'sum':<40}{sum(steps['96x96'].values()):>9.0f}{sum(steps['320x240'].values()):>10.0f}")
+    print("    for comparison, Pillow decoding (before simplejpeg):")
+    for step in prof["96x96"][1]:
+            print(f"      {step:<38}{prof['96x96'][1][step]:>9.0f}{prof['320x240'][1][step]:>10.0f}")
     ok = True
     for name, p in r["photos"].items():
         rate = p["images_per_s"]

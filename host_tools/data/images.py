@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import jpeg
 from .names import one_line, shown
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
@@ -124,7 +125,16 @@ def load_pixels(path, size, channels=3):
 
     Raises ImageError (naming the file) for anything that stops one image.
     """
-    img = open_image(path)
+    why = not_a_file(path)
+    if why:
+        raise ImageError(path, why)
+    pixels = jpeg.decode(path)  # plain JPEG files, faster; None for the rest
+    if pixels is None:
+        img = open_image(path)
+    elif pixels.shape[:2] == (size, size) and (pixels.ndim == 3) == (channels == 3):
+        return pixels.reshape(size, size, channels)  # already the model's size and mode
+    else:
+        img = Image.fromarray(pixels)
     try:
         return to_pixels(img, size, channels)
     except Exception as e:  # noqa: BLE001 - e.g. a mode no conversion handles
