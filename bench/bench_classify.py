@@ -247,7 +247,7 @@ def main():
     print(f"    {'sum':<40}{sum(steps['96x96'].values()):>9.0f}{sum(steps['320x240'].values()):>10.0f}")
     print("    for comparison, Pillow decoding (before simplejpeg):")
     for step in prof["96x96"][1]:
-            print(f"      {step:<38}{prof['96x96'][1][step]:>9.0f}{prof['320x240'][1][step]:>10.0f}")
+        print(f"      {step:<38}{prof['96x96'][1][step]:>9.0f}{prof['320x240'][1][step]:>10.0f}")
     ok = True
     for name, p in r["photos"].items():
         rate = p["images_per_s"]
