@@ -173,6 +173,62 @@ def test_cached_split_composes_to_the_whole_model(photos):
     assert split(model, "no_such_layer") is None
 
 
+def test_training_loop_gives_keras_fits_weights_to_the_bit(photos):
+    """The cached recipe's plain loop against Keras' fit (its loop before), from the same
+    weights on real photos' features: equal weights and logs after each epoch, and the
+    same early stop and best weights restored."""
+    import keras
+    import tensorflow as tf
+    from host_tools.data.images import load_pixels
+    from host_tools.model.backbones import build
+    from host_tools.train.cached import features, split
+    from host_tools.train.fit import freeze_batchnorm, validation_callback
+    from host_tools.train.loop import run_epochs
+    from host_tools.train.train import Config
+    keras.utils.set_random_seed(0)
+    model = build("mobilenet_v1", 0.25, 96, 3, 3, "vww")
+    freeze_batchnorm(model)
+    front, back = split(model)
+    pixels = np.stack([load_pixels(p, 96) for p in photos])
+    x = np.concatenate([features(front, pixels), features(front, pixels[:, ::-1])])  # + mirrored
+    y = np.arange(len(x)) % 3
+    start = back.get_weights()
+    held_out = x[:8], (y[:8] + 1) % 3  # labels it does not learn: the held-out loss rises, training stops
+    cfg = Config(DATASET, "unused", epochs=6, batch_size=4, seed=3, patience=1)
+
+    class Record(keras.callbacks.Callback):
+        def __init__(self):
+            self.weights, self.logs = [], []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.weights.append([w.numpy() for w in back.trainable_variables])
+            self.logs.append({k: float(v) for k, v in logs.items()})
+
+    theirs = Record()
+    steps = cfg.epochs * -(-len(x) // cfg.batch_size)
+    back.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(cfg.learning_rate, steps)),
+                 loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
+    stop = keras.callbacks.EarlyStopping("val_loss", patience=cfg.patience, restore_best_weights=True)
+    back.fit(ds.batch(cfg.batch_size), epochs=cfg.epochs, verbose=0, shuffle=False,
+             callbacks=[validation_callback(back, *held_out), stop, theirs])
+    their_final = [w.numpy() for w in back.trainable_variables]
+
+    back.set_weights(start)
+    ours = Record()
+    history = run_epochs(back, x, y, cfg, validation_callback(back, *held_out), [ours])
+    assert 1 < len(ours.weights) == len(theirs.weights) < cfg.epochs  # stopped early
+    for mine, keras_weights in zip(ours.weights, theirs.weights):
+        for a, b in zip(mine, keras_weights):
+            np.testing.assert_array_equal(a, b)
+    for mine, keras_logs in zip(ours.logs, theirs.logs):
+        assert mine.keys() == keras_logs.keys()
+        np.testing.assert_allclose([mine[k] for k in mine], [keras_logs[k] for k in mine], rtol=1e-6)
+    for a, b in zip([w.numpy() for w in back.trainable_variables], their_final):
+        np.testing.assert_array_equal(a, b)
+    assert history["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
+
+
 # --- the output folder, without training ---------------------------------------------------
 
 def _fake_train_into(cfg, data, tmp, seconds, arena_child=None):

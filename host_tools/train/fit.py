@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from ..progress import EpochProgress, note
+from .loop import run_epochs
 
 
 def augmentation(seed):
@@ -33,13 +34,13 @@ def fit(model, data, cfg, log_epochs=True):
 
     recipe "cached" (default): blocks 1-3 frozen, their features for each photo and
     COPIES augmented copies computed once (host_tools.train.cached); an epoch is one
-    pass over those. recipe "full" (the previous one): the whole network, augmented
-    batches made each epoch. Both stop once the held-out loss has not improved for
+    pass over those, in a plain training loop (host_tools.train.loop). recipe "full"
+    (the previous one): Keras' fit on the whole network, augmented batches made
+    each epoch. Both stop once the held-out loss has not improved for
     `patience` epochs and keep the weights of the best epoch (patience None: never).
     """
     import keras
-    import tensorflow as tf
-    from .cached import features, split, training_features
+    from .cached import split
 
     if cfg.init != "none":
         freeze_batchnorm(model)
@@ -49,20 +50,33 @@ def fit(model, data, cfg, log_epochs=True):
                 layer.momentum = 0.9
     parts = split(model) if cfg.recipe == "cached" else None
     if parts:
-        t = time.monotonic()
-        front, trainer = parts
-        front.trainable = False
-        x, y = training_features(front, data.train.pixels, data.train.y,
-                                 augmentation(cfg.seed) if cfg.augment else None, cfg.copies if cfg.augment else 0)
-        val = (trainer, features(front, data.val.pixels), data.val.y)
-        note(f"train: frozen blocks' features of {len(x)} training images (with augmented copies) and "
-             f"{len(data.val)} validation images in {time.monotonic() - t:.1f} s")
-    else:
-        inputs = keras.Input(model.input_shape[1:], name="pixels")
-        aug = augmentation(cfg.seed)(inputs) if cfg.augment else inputs
-        trainer = keras.Model(inputs, model(aug), name="trainer")
-        x, y = data.train.pixels, data.train.y
-        val = (model, data.val.pixels, data.val.y)
+        return _fit_cached(*parts, data, cfg, log_epochs)
+    return _fit_full(model, data, cfg, log_epochs)
+
+
+def _fit_cached(front, trainer, data, cfg, log_epochs):
+    """Features of the frozen blocks once, then the plain loop (host_tools.train.loop)."""
+    from .cached import features, training_features
+    t = time.monotonic()
+    front.trainable = False
+    x, y = training_features(front, data.train.pixels, data.train.y,
+                             augmentation(cfg.seed) if cfg.augment else None, cfg.copies if cfg.augment else 0)
+    validation = validation_callback(trainer, features(front, data.val.pixels), data.val.y)
+    note(f"train: frozen blocks' features of {len(x)} training images (with augmented copies) and "
+         f"{len(data.val)} validation images in {time.monotonic() - t:.1f} s")
+    history = run_epochs(trainer, x, y, cfg, validation, _callbacks(cfg, log_epochs))
+    return history, validation.probabilities()
+
+
+def _fit_full(model, data, cfg, log_epochs):
+    """The previous recipe: Keras' fit on the whole network, augmented batches each epoch."""
+    import keras
+    import tensorflow as tf
+    inputs = keras.Input(model.input_shape[1:], name="pixels")
+    aug = augmentation(cfg.seed)(inputs) if cfg.augment else inputs
+    trainer = keras.Model(inputs, model(aug), name="trainer")
+    x, y = data.train.pixels, data.train.y
+    val = (model, data.val.pixels, data.val.y)
     steps = cfg.epochs * -(-len(x) // cfg.batch_size)
     # Cosine decay to zero: the last epochs take small steps, so the final weights
     # are settled (a constant rate let the loss jump late in a run).
@@ -77,15 +91,20 @@ def fit(model, data, cfg, log_epochs=True):
     if cfg.patience is not None and len(data.val):
         callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=cfg.patience,
                                                        restore_best_weights=True))
-    if log_epochs:
-        callbacks.append(EpochProgress(cfg.epochs, "train").callback)
-    if getattr(cfg, "events", None):
-        callbacks.append(epoch_events(cfg.events, cfg.epochs))
+    callbacks += _callbacks(cfg, log_epochs)
     history = trainer.fit(ds, epochs=cfg.epochs, verbose=0, shuffle=False, callbacks=callbacks)
     out = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     if callbacks[1:2] and isinstance(callbacks[1], keras.callbacks.EarlyStopping):
         out["best_epoch"] = int(np.argmin(out["val_loss"])) + 1
     return out, validation.probabilities()
+
+
+def _callbacks(cfg, log_epochs):
+    """Progress on the terminal, and the studio's per-epoch events file if asked for."""
+    out = [EpochProgress(cfg.epochs, "train").callback] if log_epochs else []
+    if getattr(cfg, "events", None):
+        out.append(epoch_events(cfg.events, cfg.epochs))
+    return out
 
 
 def validation_callback(model, x, y, batch=64):
@@ -98,7 +117,8 @@ def validation_callback(model, x, y, batch=64):
     import keras
     import tensorflow as tf
 
-    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    spec = tf.TensorSpec((None, *np.shape(x)[1:]), tf.float32)  # one trace for any batch size
+    forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
 
     class _Validation(keras.callbacks.Callback):
         def probabilities(self):
