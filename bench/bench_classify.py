@@ -4,8 +4,10 @@
     .venv/bin/python bench/bench_classify.py [--count N] [--workers N] [--repeat N]
 
 Photos: the first 1,000 of ../shared/datasets/openmv-mice (320x240 JPEGs),
-and the same photos centre-cropped and resized to 96x96 with Pillow and saved
-as JPEG (quality 90) in a temporary folder: the "small photos" case.
+the same photos centre-cropped and resized to 96x96 with Pillow and saved as
+JPEG (quality 90) in a temporary folder (the "small photos" case), and the same
+photos enlarged to 640x480 the same way (what a larger photo costs to decode
+and shrink; the camera took them at 320x240).
 
 - plain loop: one image at a time, Pillow's open and decode and the documented
   preprocessing (host_tools.data.images.open_image, to_pixels), then
@@ -87,17 +89,19 @@ def peak_rss_mb(who):
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
-def small_photos(paths, folder, size=96):
-    """The photos centre-cropped and resized to size x size, saved as JPEG in folder."""
+def resized_photos(paths, folder, size):
+    """The photos resized to size (w, h) (centre-cropped first if square), saved as JPEG in folder."""
     from PIL import Image
     out = []
+    os.makedirs(folder)
     for i, p in enumerate(paths):
         q = os.path.join(folder, f"{i:04d}.jpg")
         with Image.open(p) as img:
             w, h = img.size
-            side = min(w, h)
-            img = img.crop(((w - side) // 2, (h - side) // 2, (w + side) // 2, (h + side) // 2))
-            img.resize((size, size), Image.BILINEAR).save(q, quality=90)
+            if size[0] == size[1]:
+                side = min(w, h)
+                img = img.crop(((w - side) // 2, (h - side) // 2, (w + side) // 2, (h + side) // 2))
+            img.resize(size, Image.BILINEAR).save(q, quality=90)
         out.append(q)
     return out
 
@@ -120,6 +124,7 @@ def profile(blob, paths):
         steps[name] = (time.perf_counter() - t) / len(paths) * 1e6
         return out
 
+    jpeg.decode(paths[0])  # (its first call also checks the decoder against Pillow, once per process)
     decoded = step("read + decode (simplejpeg, plain JPEG)", lambda: [jpeg.decode(p) for p in paths])
     assert all(d is not None for d in decoded)  # these photos are all plain JPEGs
     px = step("crop + resize (to_pixels, unless 96x96)",
@@ -206,12 +211,14 @@ def main():
     large = dataset_photos(args.count)
     load_before = os.getloadavg()[0]
     tmp = tempfile.TemporaryDirectory()
-    small = small_photos(large, tmp.name, blob.height)
-    prof = {name: profile(blob, paths[:400]) for name, paths in (("96x96", small), ("320x240", large))}
+    sets = {"96x96": resized_photos(large, os.path.join(tmp.name, "small"), (blob.height, blob.height)),
+            "320x240": large,
+            "640x480": resized_photos(large, os.path.join(tmp.name, "larger"), (640, 480))}
+    prof = {name: profile(blob, paths[:400]) for name, paths in sets.items()}
 
     r = {"images": len(large), "workers": args.workers, "cpus": cpu_count(), "photos": {},
          "profile_us_per_image": {n: {"route": p[0], "pillow_before": p[1]} for n, p in prof.items()}}
-    for name, paths in (("96x96", small), ("320x240", large)):
+    for name, paths in sets.items():
         xs = np.stack([quantize_input(load_pixels(p, blob.height, blob.channels), blob.in_scale, blob.in_zero)
                        for p in paths])
         runs = {"plain": [], "ceiling": [], "classify": []}
@@ -238,16 +245,15 @@ def main():
     tmp.cleanup()
 
     print(f"bench_classify: {len(large)} photos from {os.path.normpath(DATASET)} (320x240 JPEG) and the same "
-          f"resized to 96x96; {args.workers} workers; best of {args.repeat} runs")
+          f"resized to 96x96 and 640x480; {args.workers} workers; best of {args.repeat} runs")
     print("  where one image's time goes, one process (microseconds per image):")
-    print(f"    {'step':<40}{'96x96':>9}{'320x240':>10}")
-    steps = {name: p[0] for name, p in prof.items()}
-    for step in steps["96x96"]:
-        print(f"    {step:<40}{steps['96x96'][step]:>9.0f}{steps['320x240'][step]:>10.0f}")
-    print(f"    {'sum':<40}{sum(steps['96x96'].values()):>9.0f}{sum(steps['320x240'].values()):>10.0f}")
+    print(f"    {'step':<40}" + "".join(f"{name:>9}" for name in sets))
+    for step in prof["96x96"][0]:
+        print(f"    {step:<40}" + "".join(f"{p[0][step]:>9.0f}" for p in prof.values()))
+    print(f"    {'sum':<40}" + "".join(f"{sum(p[0].values()):>9.0f}" for p in prof.values()))
     print("    for comparison, Pillow decoding (before simplejpeg):")
     for step in prof["96x96"][1]:
-        print(f"      {step:<38}{prof['96x96'][1][step]:>9.0f}{prof['320x240'][1][step]:>10.0f}")
+        print(f"      {step:<38}" + "".join(f"{p[1][step]:>9.0f}" for p in prof.values()))
     ok = True
     for name, p in r["photos"].items():
         rate = p["images_per_s"]
