@@ -24,7 +24,9 @@ Data:
   in both. It is a synthetic task on real photos, not a field dataset.
 
 Previous and current take turns on each dataset, so both see the same
-machine load. Results also go to bench/results/bench_train.json.
+machine load, `--repeat` times (default 2); the best time of each counts: the
+machine is shared, and its speed swings (the same Python loop took 0.39 s and
+0.66 s a minute apart). Results also go to bench/results/bench_train.json.
 """
 import argparse
 import json
@@ -40,6 +42,7 @@ sys.path.insert(0, ROOT)
 DATASET = os.path.join(ROOT, "..", "shared", "datasets", "openmv-mice")
 RESULTS = os.path.join(ROOT, "bench", "results")
 TARGET_SECONDS = 25
+STRETCH_SECONDS = 20
 RECIPES = {"previous": ["--recipe", "full", "--patience", "0", "--epochs", "40", "--calibration", "100"],
            "current": []}
 STAGES = ("start", "load", "import_wait", "train", "convert", "evaluate", "report")
@@ -127,7 +130,7 @@ def best(rows, data, recipe):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", choices=("mice", "harder"))
-    ap.add_argument("--repeat", type=int, default=1, help="runs of each recipe on each dataset (best time counts)")
+    ap.add_argument("--repeat", type=int, default=2, help="runs of each recipe on each dataset (best time counts)")
     args = ap.parse_args()
     if not os.path.isdir(DATASET):
         sys.exit(f"bench_train: {os.path.normpath(DATASET)} is absent")
@@ -162,7 +165,10 @@ def main():
         if data == "mice":
             ok = cur["seconds_total"] <= TARGET_SECONDS
             summary[data]["within_target"] = ok
-            line += f"; {'within' if ok else 'OVER'} the {TARGET_SECONDS} s target"
+            stretch = cur["seconds_total"] <= STRETCH_SECONDS
+            summary[data]["within_stretch"] = stretch
+            line += (f"; {'within' if ok else 'OVER'} the {TARGET_SECONDS} s target "
+                     f"({'within' if stretch else 'over'} the {STRETCH_SECONDS} s stretch)")
         print(line)
     result = {"bench": "train", "cpus": os.cpu_count(), "python": platform.python_version(),
               "load_average_before": [round(v, 2) for v in load_before], "target_seconds_mice_250": TARGET_SECONDS,
