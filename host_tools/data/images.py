@@ -107,6 +107,11 @@ def open_image(path):
     why = not_a_file(path)  # first: opening a pipe could wait forever
     if why:
         raise ImageError(path, why)
+    return _pillow_open(path)
+
+
+def _pillow_open(path):
+    """open_image for a path known to be a regular file."""
     _refuse_bombs()
     try:
         with Image.open(path) as img:
@@ -130,7 +135,7 @@ def load_pixels(path, size, channels=3):
         raise ImageError(path, why)
     pixels = jpeg.decode(path)  # plain JPEG files, faster; None for the rest
     if pixels is None:
-        img = open_image(path)
+        img = _pillow_open(path)
     elif pixels.shape[:2] == (size, size) and (pixels.ndim == 3) == (channels == 3):
         return pixels.reshape(size, size, channels)  # already the model's size and mode
     else:

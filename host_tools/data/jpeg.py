@@ -62,7 +62,10 @@ def decode(path):
         return None
     try:
         with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read(2)
+            if data != b"\xff\xd8":  # not a JPEG: read no further
+                return None
+            data += f.read(MAX_BYTES - 1)
         if len(data) > MAX_BYTES or not is_plain_jpeg(data):
             return None
         height, width, colourspace, _ = simplejpeg.decode_jpeg_header(data)
