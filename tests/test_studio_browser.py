@@ -136,8 +136,8 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
         # A photo train would skip is flagged next to it: the same bytes twice.
         upload(d, mice("black", 1), "black")
         wait(d, lambda d: "duplicate of" in text(d, 'section[data-class="black"]'), what="the duplicate flagged")
-        dup = d.find_element("css selector", 'section[data-class="black"] .thumb.flagged')
-        d.execute_script("arguments[0].querySelector('.del').click()", dup)
+        # found and clicked in one step: the list may be redrawn in between otherwise
+        d.execute_script("document.querySelector('section[data-class=\"black\"] .thumb.flagged .del').click()")
         wait(d, lambda d: class_count(d, "black") == 10, what="the duplicate deleted")
         wait(d, lambda d: "Ready to train" in text(d, "#readiness"))
         shoot(d, "1-photos.png")

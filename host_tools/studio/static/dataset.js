@@ -9,9 +9,13 @@ async function refresh() {
   current = await api("/api/dataset");
   const keep = target();
   const sel = $("#target");
-  sel.replaceChildren(...current.classes.map((c) => el("option", {value: c.name, text: c.name})));
-  if (!current.classes.length) sel.append(el("option", {value: "", text: "(add a class first)"}));
-  if (current.classes.some((c) => c.name === keep)) sel.value = keep;
+  const names = current.classes.map((c) => c.name);
+  // Rebuilt only when the classes changed: an open list is not reset under the user.
+  if (!names.length || names.join("\n") !== [...sel.options].map((o) => o.value).join("\n")) {
+    sel.replaceChildren(...names.map((n) => el("option", {value: n, text: n})));
+    if (!names.length) sel.append(el("option", {value: "", text: "(add a class first)"}));
+    if (names.includes(keep)) sel.value = keep;
+  }
   renderReadiness();
   $("#classes").replaceChildren(...current.classes.map(renderClass));
 }
