@@ -191,9 +191,9 @@ class Capture:
         self._write_text("@frame-error %s\n" % message)
 
     def header(self, frame, n):
-        crc = crc32(frame) & 0xFFFFFFFF if crc32 is not None else -1
-        if len(frame) > self.length and crc32 is not None:
-            crc = crc32(memoryview(frame)[:self.length]) & 0xFFFFFFFF
+        crc = -1
+        if crc32 is not None:  # over the frame's own bytes (a driver's buffer may be longer)
+            crc = crc32(memoryview(frame)[:self.length] if len(frame) > self.length else frame) & 0xFFFFFFFF
         self._write_text(
             '@frame {"frame": %d, "width": %d, "height": %d, "format": "%s", "bytes": %d, '
             '"crc32": %d, "encoding": "base64", "chunk": %d, "model_height": %d, "model_width": %d}\n'

@@ -27,9 +27,9 @@ import gc
 import framebuf
 import micropython
 from micropython import const
+from preprocess import BYTES_PER_PIXEL
 
 FORMATS = ("RGB888", "RGB565_BE", "RGB565_LE", "GRAY")
-BYTES_PER_PIXEL = (3, 2, 2, 1)
 HEADER_SIZE = const(16)
 _MAGIC = b"MPCF"
 _LOOP = const(1)
@@ -51,7 +51,7 @@ def parse_header(h):
 
 def frame_bytes(header):
     count, width, height, fmt, _ = parse_header(header)
-    return width * height * BYTES_PER_PIXEL[fmt]
+    return width * height * BYTES_PER_PIXEL[FORMATS[fmt]]
 
 
 class Camera:

@@ -131,6 +131,34 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def hash_files(entries, cache=None):
+    """(entries with each file's SHA-256 appended, [(path, why)] for those that cannot be read).
+
+    cache: a dict (path, size, mtime) -> SHA-256 kept between calls, so an unchanged
+    file is not read again.
+    """
+    hashed, unreadable = [], []
+    for p, label, split in entries:
+        why = not_a_file(p)  # (a pipe would block the hash)
+        if why is None:
+            try:
+                key = None
+                if cache is not None:
+                    st = os.stat(p)
+                    key = (p, st.st_size, st.st_mtime_ns)
+                digest = cache.get(key) if key else None
+                if digest is None:
+                    digest = sha256_file(p)
+                    if key:
+                        cache[key] = digest
+                hashed.append((p, label, split, digest))
+                continue
+            except OSError as e:
+                why = f"cannot read it ({e.strerror or type(e).__name__})"
+        unreadable.append((p, why))
+    return hashed, unreadable
+
+
 def deduplicate(entries, skipped):
     """Drop files whose bytes repeat an earlier one's. entries: [(path, label, split, sha)].
 
@@ -239,16 +267,7 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
     entries = [(p, label, split) for split, pairs in files.items() for p, label in pairs]
     if not entries:
         raise UserError(f"{data_dir}: the class folders hold no files")
-    hashed, unreadable = [], []
-    for p, label, split in entries:
-        why = not_a_file(p)  # (a pipe would block the hash)
-        if why is None:
-            try:
-                hashed.append((p, label, split, sha256_file(p)))
-                continue
-            except OSError as e:
-                why = f"cannot read it ({e.strerror or type(e).__name__})"
-        unreadable.append((p, why))
+    hashed, unreadable = hash_files(entries)
     entries, duplicates = deduplicate(hashed, skipped)
     where = " in train/" if layout == "split" else ""
     _check_counts(labels, [e for e in entries if e[2] != "validation"], min_per_class, where)

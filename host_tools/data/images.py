@@ -63,9 +63,14 @@ def to_pixels(img, size, channels=3):
 
 def _refuse_bombs():
     """Over Pillow's pixel limit an image may be a decompression bomb: Pillow warns,
-    and raises over twice the limit. Here both are the image's error. (Set again
-    at each image, cheaply: a test harness may have reset the warning filters.)"""
-    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+    and raises over twice the limit. Here both are the image's error. (Checked at
+    each image: a test harness may have reset the warning filters. Only changed
+    when needed: each change clears every module's record of warnings shown once.)"""
+    if warnings.filters[:1] != [_BOMB_FILTER]:
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+_BOMB_FILTER = ("error", None, Image.DecompressionBombWarning, None, 0)
 
 
 def not_a_file(path):

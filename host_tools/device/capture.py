@@ -208,7 +208,7 @@ def check_capture_label(label):
     """A label for a new class folder: the rules of train's class folders, and a plain name."""
     if not label or label.strip() != label:
         raise UserError(f"label {label!r}: give a name without leading or trailing spaces")
-    if label in (".", "..") or "/" in label or "\\" in label or os.sep in label or "\0" in label:
+    if label in (".", "..") or "/" in label or "\\" in label or "\0" in label:
         raise UserError(f"label {label!r}: it names a folder, so it cannot contain / or \\ or be . or ..")
     if label.startswith("."):
         raise UserError(f"label {label!r}: a folder starting with . is hidden and train would skip it")

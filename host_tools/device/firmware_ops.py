@@ -19,7 +19,7 @@ def firmware_ops(path=OPS_DEF):
         return tuple(_LINE.findall(f.read()))
 
 
-def missing_ops(model_ops, path=OPS_DEF):
+def missing_ops(model_ops):
     """The model's op names that the firmware lacks, sorted (empty: it can run the model)."""
-    have = set(firmware_ops(path))
+    have = set(firmware_ops())
     return sorted(set(model_ops) - have)

@@ -351,11 +351,11 @@ def flash(board, port=None, model=None, log=print):
         raise UserError(f"unknown board {board!r}; boards: {', '.join(names)}")
     info = board_info(board)
     model = model or DEFAULT_BLOB
-    read(model)
+    blob = read(model)  # a damaged blob is refused here, in one line
     if info.get("runtime") == "tflm":   # the project's own firmware: its op list is known
         from ..model.profile import model_ops
         from .firmware_ops import missing_ops
-        lacking = missing_ops([o["op"] for o in model_ops(read(model).model)])
+        lacking = missing_ops([o["op"] for o in model_ops(blob.model)])
         if lacking:
             raise UserError(f"the {board} firmware lacks the model's ops {', '.join(lacking)}; "
                             f"nothing was copied")

@@ -28,6 +28,7 @@ class Photos:
         os.makedirs(self.data_dir, exist_ok=True)
         self._lock = threading.Lock()       # one change at a time
         self._decoded = {}                  # (path, size, mtime) -> error message or None
+        self._hashes = {}                   # (path, size, mtime) -> SHA-256
 
     # --- reading ------------------------------------------------------------------
 
@@ -38,12 +39,13 @@ class Photos:
             raise UserError(f"{self.data_dir} uses the train/ and validation/ layout; the studio edits a "
                             "folder of class folders (start it with --data on such a folder)")
         pairs = files[None]
-        hashed = [(p, label, None, dataset.sha256_file(p)) for p, label in pairs]
+        hashed, not_files = dataset.hash_files([(p, label, None) for p, label in pairs], self._hashes)
         dup_notes = []
         _, records = dataset.deduplicate(hashed, dup_notes)
         inside = self.data_dir + os.sep
         problems = {p: reason.replace(inside, "") for p, reason in dup_notes}
-        for path, reason in self._unreadable([p for p, _ in pairs]).items():
+        problems.update(not_files)
+        for path, reason in self._unreadable([h[0] for h in hashed]).items():
             problems[path] = reason
         classes = []
         for label in labels:

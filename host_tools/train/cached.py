@@ -44,7 +44,7 @@ def split(model, cut=CUT):
     return front, keras.Model(inputs, x, name="back")
 
 
-def _runner(front, augment=None):
+def runner(front, augment=None):
     """One traced function: uint8 pixels -> front's outputs, through `augment` first if given."""
     import tensorflow as tf
 
@@ -58,17 +58,18 @@ def _runner(front, augment=None):
 
 
 def features(front, pixels, batch=64, run=None):
-    """front's outputs for uint8 pixels (N, H, W, C) (run: a _runner to use)."""
-    run = run or _runner(front)
+    """front's outputs for uint8 pixels (N, H, W, C) (run: a runner to use)."""
+    run = run or runner(front)
     if not len(pixels):
         return np.zeros((0, *front.output.shape[1:]), np.float32)
     return np.concatenate([run(pixels[i:i + batch]).numpy() for i in range(0, len(pixels), batch)])
 
 
-def training_features(front, pixels, y, augment, copies=COPIES):
-    """Features of the photos and of `copies` augmented copies of each, with their labels."""
-    feats = [features(front, pixels)]
+def training_features(front, pixels, y, augment, copies=COPIES, run=None):
+    """Features of the photos and of `copies` augmented copies of each, with their labels
+    (run: a runner of front to use for the photos themselves)."""
+    feats = [features(front, pixels, run=run)]
     if augment is not None and copies:
-        run = _runner(front, augment)
+        run = runner(front, augment)
         feats += [features(front, pixels, run=run) for _ in range(copies)]
     return np.concatenate(feats), np.tile(np.asarray(y), len(feats))

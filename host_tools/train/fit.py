@@ -56,12 +56,14 @@ def fit(model, data, cfg, log_epochs=True):
 
 def _fit_cached(front, trainer, data, cfg, log_epochs):
     """Features of the frozen blocks once, then the plain loop (host_tools.train.loop)."""
-    from .cached import features, training_features
+    from .cached import features, runner, training_features
     t = time.monotonic()
     front.trainable = False
+    plain = runner(front)  # traced once, for the training and the held-out photos
     x, y = training_features(front, data.train.pixels, data.train.y,
-                             augmentation(cfg.seed) if cfg.augment else None, cfg.copies if cfg.augment else 0)
-    validation = validation_callback(trainer, features(front, data.val.pixels), data.val.y)
+                             augmentation(cfg.seed) if cfg.augment else None, cfg.copies if cfg.augment else 0,
+                             run=plain)
+    validation = validation_callback(trainer, features(front, data.val.pixels, run=plain), data.val.y)
     note(f"train: frozen blocks' features of {len(x)} training images (with augmented copies) and "
          f"{len(data.val)} validation images in {time.monotonic() - t:.1f} s")
     history = run_epochs(trainer, x, y, cfg, validation, _callbacks(cfg, log_epochs))
@@ -76,7 +78,6 @@ def _fit_full(model, data, cfg, log_epochs):
     aug = augmentation(cfg.seed)(inputs) if cfg.augment else inputs
     trainer = keras.Model(inputs, model(aug), name="trainer")
     x, y = data.train.pixels, data.train.y
-    val = (model, data.val.pixels, data.val.y)
     steps = cfg.epochs * -(-len(x) // cfg.batch_size)
     # Cosine decay to zero: the last epochs take small steps, so the final weights
     # are settled (a constant rate let the loss jump late in a run).
@@ -86,15 +87,16 @@ def _fit_full(model, data, cfg, log_epochs):
 
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
     ds = ds.batch(cfg.batch_size).map(lambda a, b: (tf.cast(a, tf.float32), b)).prefetch(2)
-    validation = validation_callback(*val)
+    validation = validation_callback(model, data.val.pixels, data.val.y)
     callbacks = [validation]
-    if cfg.patience is not None and len(data.val):
+    stopping = cfg.patience is not None and len(data.val)
+    if stopping:
         callbacks.append(keras.callbacks.EarlyStopping("val_loss", patience=cfg.patience,
                                                        restore_best_weights=True))
     callbacks += _callbacks(cfg, log_epochs)
     history = trainer.fit(ds, epochs=cfg.epochs, verbose=0, shuffle=False, callbacks=callbacks)
     out = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    if callbacks[1:2] and isinstance(callbacks[1], keras.callbacks.EarlyStopping):
+    if stopping:
         out["best_epoch"] = int(np.argmin(out["val_loss"])) + 1
     return out, validation.probabilities()
 
@@ -102,7 +104,7 @@ def _fit_full(model, data, cfg, log_epochs):
 def _callbacks(cfg, log_epochs):
     """Progress on the terminal, and the studio's per-epoch events file if asked for."""
     out = [EpochProgress(cfg.epochs, "train").callback] if log_epochs else []
-    if getattr(cfg, "events", None):
+    if cfg.events:
         out.append(epoch_events(cfg.events, cfg.epochs))
     return out
 

@@ -68,7 +68,6 @@ class Config:
         self.arch, self.size, self.epochs, self.val_split, self.seed = arch, size, epochs, val_split, seed
         self.channels = 1 if grayscale else 3
         self.batch_size, self.learning_rate, self.force, self.augment = batch_size, learning_rate, force, augment
-        self.events = events  # a file to append one JSON line per epoch to (the studio reads it)
 
     def as_dict(self):
         return {"arch": self.arch, "alpha": self.alpha, "size": self.size, "channels": self.channels,
@@ -334,7 +333,7 @@ def run(args):
     cfg = Config(args.data_dir, args.out, arch=args.arch, alpha=args.alpha, size=args.size, init=args.init,
                  epochs=args.epochs, val_split=args.val_split, seed=args.seed, grayscale=args.grayscale,
                  batch_size=args.batch_size, learning_rate=args.learning_rate, force=args.force,
-                 recipe=args.recipe, patience=args.patience or None, calibration=args.calibration,
+                 recipe=args.recipe, patience=args.patience, calibration=args.calibration,
                  events=getattr(args, "events", None))
     report = train(cfg)
     return 1 if report["dataset"]["unreadable"] else 0  # the blob is written; some files were not used
