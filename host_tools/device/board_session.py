@@ -36,16 +36,19 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
     info = board_info(board)
     frames = photo_frames([open_image(p) for p in images], read(model), fmt, size)
     tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
-    rom = romfs_image(dict(deploy_files(board, model))) if run_app else None
-    loads = qemu_loads(info, romfs=rom, frames=frames.image(LOOP), tmp=tmp.name)
-    q = Qemu(firmware_image(board), loads, icount=False)
-    q.tmp = tmp   # kept until the board stops
+    try:
+        rom = romfs_image(dict(deploy_files(board, model))) if run_app else None
+        loads = qemu_loads(info, romfs=rom, frames=frames.image(LOOP), tmp=tmp.name)
+        elf = firmware_image(board)
+    except BaseException:
+        tmp.cleanup()
+        raise
+    q = Qemu(elf, loads, icount=False, keep=tmp)   # tmp kept until the board stops (q.close())
     if run_app:
         try:
             start_rom_app(q.port, len(rom))
         except BaseException:
             q.close()
-            tmp.cleanup()
             raise
     return q
 
@@ -69,5 +72,4 @@ def main(args):
         pass
     finally:
         q.close()
-        q.tmp.cleanup()
     return 0

@@ -64,7 +64,7 @@ def console(in_fd, out_fd):
 
 
 def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, device_dir=None,
-            camera_api="lemariva", openmv="5"):
+            openmv="5"):
     """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever."""
     from ..blob import read
     from ..data.images import load_pixels, open_image
@@ -106,7 +106,7 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
     try:
         if device_dir:
             os.chdir(device_dir)
-        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api, openmv) as fakes:
+        with device_imports(FIRMWARE_DIR), fake_drivers("lemariva", openmv) as fakes:
             for name in ("camera", "sensor", "csi"):   # whichever camera API the board module uses
                 fakes[name].source = source
             board = load_board(board_name)
@@ -158,19 +158,12 @@ def _serve_unix(image_paths, model_path, master, announce):
 
     from ..blob import read
     from ..data.images import open_image
-    from .board_emulation import board_info
-    from .firmware import firmware_image
-    from .vm_boards import LOOP, deploy_files, photo_frames
-    binary = firmware_image("unix")
+    from .vm_boards import LOOP, deploy_files, photo_frames, unix_argv, write_unix_folder
+    argv = unix_argv("main.py")
     frames = photo_frames([open_image(p) for p in image_paths], read(model_path))
     with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
-        for name, data in deploy_files("unix", model_path):
-            with open(os.path.join(fs, name), "wb") as f:
-                f.write(data)
-        with open(os.path.join(fs, "frames.bin"), "wb") as f:
-            f.write(frames.image(LOOP))
-        proc = subprocess.Popen([binary, "-X", f"heapsize={board_info('unix')['heap_bytes']}", "main.py"],
-                                cwd=fs, stdin=master, stdout=master)
+        write_unix_folder(fs, deploy_files("unix", model_path), frames.image(LOOP))
+        proc = subprocess.Popen(argv, cwd=fs, stdin=master, stdout=master)
         announce()
         try:
             proc.wait()
@@ -189,7 +182,6 @@ def _serve_qemu(image_paths, model_path, announce):
         q.proc.wait()
     finally:
         q.close()
-        q.tmp.cleanup()
 
 
 class EmulatedBoard:

@@ -24,22 +24,31 @@ START_TIMEOUT = 20   # seconds for QEMU to open its pty
 
 
 class Qemu:
-    def __init__(self, elf, loads=(), machine="mps2-an500", icount=True):
-        if shutil.which(QEMU) is None:
-            raise UserError(f"{QEMU} is not installed: run make setup (it installs qemu-system-arm)")
-        self._tmp = tempfile.TemporaryDirectory(prefix="qemu-")
-        self.monitor_path = os.path.join(self._tmp.name, "monitor.sock")
-        cmd = [QEMU, "-machine", machine, "-bios", "none", "-semihosting", "-nographic",
-               "-serial", "pty", "-monitor", f"unix:{self.monitor_path},server,nowait",
-               "-kernel", elf]
-        if icount:
-            cmd += ["-icount", "shift=0"]
-        for path, addr in loads:
-            cmd += ["-device", f"loader,file={path},addr=0x{addr:08x},force-raw=on"]
-        self._log = open(os.path.join(self._tmp.name, "qemu.log"), "w+")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        self.port = self._wait_for_pty()
+    """keep: an object with cleanup() (a TemporaryDirectory holding the loads, say), kept as
+    .tmp and cleaned up by close(), or at once if QEMU does not start."""
+
+    def __init__(self, elf, loads=(), machine="mps2-an500", icount=True, keep=None):
+        self.tmp = keep
+        self.proc = self._log = self._tmp = None
+        try:
+            if shutil.which(QEMU) is None:
+                raise UserError(f"{QEMU} is not installed: run make setup (it installs qemu-system-arm)")
+            self._tmp = tempfile.TemporaryDirectory(prefix="qemu-")
+            self.monitor_path = os.path.join(self._tmp.name, "monitor.sock")
+            cmd = [QEMU, "-machine", machine, "-bios", "none", "-semihosting", "-nographic",
+                   "-serial", "pty", "-monitor", f"unix:{self.monitor_path},server,nowait",
+                   "-kernel", elf]
+            if icount:
+                cmd += ["-icount", "shift=0"]
+            for path, addr in loads:
+                cmd += ["-device", f"loader,file={path},addr=0x{addr:08x},force-raw=on"]
+            self._log = open(os.path.join(self._tmp.name, "qemu.log"), "w+")
+            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+            self.port = self._wait_for_pty()
+        except BaseException:
+            self.close()
+            raise
 
     def _wait_for_pty(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -49,11 +58,9 @@ class Qemu:
             m = re.search(r"redirected to (/dev/pts/\d+)", text)
             if m and os.path.exists(self.monitor_path):
                 return m.group(1)
-            if self.proc.poll() is not None:
-                self.close()
+            if self.proc.poll() is not None:   # __init__ closes
                 raise UserError(f"QEMU stopped at once: {text.strip().splitlines()[-1] if text.strip() else '?'}")
             time.sleep(0.05)
-        self.close()
         raise UserError(f"QEMU did not open its serial port within {START_TIMEOUT} s")
 
     def monitor(self, command):
@@ -87,15 +94,19 @@ class Qemu:
         return data
 
     def close(self):
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._log.close()
-        self._tmp.cleanup()
+        if self._log is not None:
+            self._log.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+        if self.tmp is not None:
+            self.tmp.cleanup()
 
     def __enter__(self):
         return self

@@ -20,11 +20,10 @@ import numpy as np
 
 from .. import UserError
 from ..infer.results import parse_result_line
-from .board_emulation import board_info, encode_frame, frame_pixels, rgb565_image
+from .board_emulation import BYTES_PER_PIXEL, board_info, encode_frame, frame_pixels, rgb565_image
 
 BOARDS = ("qemu_m7", "unix")
 FORMATS = ("RGB888", "RGB565_BE", "RGB565_LE", "GRAY")   # firmware/emuboard.py's order
-BYTES_PER_PIXEL = {"RGB888": 3, "RGB565_BE": 2, "RGB565_LE": 2, "GRAY": 1}
 LOOP, LOCK, COUNT = 1, 2, 4
 RUN_TIMEOUT = 1800   # seconds for one run of the app
 
@@ -101,18 +100,31 @@ def _panel_images(info, data, count):
             for i in range(min(count, len(data) // size))]
 
 
-def _run_unix(files, frames, flags, run):
+def write_unix_folder(folder, files, frames_image=None):
+    """The unix board's working folder: files ((name, bytes) pairs) and, if given, the
+    camera's frames image as frames.bin."""
+    for name, data in files:
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+    if frames_image is not None:
+        with open(os.path.join(folder, "frames.bin"), "wb") as f:
+            f.write(frames_image)
+
+
+def unix_argv(script):
+    """The command that runs script (a file in the working folder) on the unix firmware
+    (built if needed) with the board's heap size."""
     from .firmware import firmware_image
-    info = board_info("unix")
     binary = firmware_image("unix")
+    return [binary, "-X", f"heapsize={board_info('unix')['heap_bytes']}", script]
+
+
+def _run_unix(files, frames, flags, run):
+    info = board_info("unix")
+    argv = unix_argv("main.py")
     with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
-        for name, data in files:
-            with open(os.path.join(fs, name), "wb") as f:
-                f.write(data)
-        with open(os.path.join(fs, "frames.bin"), "wb") as f:
-            f.write(frames.image(flags))
-        r = subprocess.run([binary, "-X", f"heapsize={info['heap_bytes']}", "main.py"], cwd=fs,
-                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        write_unix_folder(fs, files, frames.image(flags))
+        r = subprocess.run(argv, cwd=fs, capture_output=True, text=True, timeout=RUN_TIMEOUT)
         _collect(run, r.stdout.splitlines() + r.stderr.splitlines(), 0)
         lcd = os.path.join(fs, "lcd.bin")
         if os.path.exists(lcd):
@@ -120,12 +132,17 @@ def _run_unix(files, frames, flags, run):
                 run.panels += _panel_images(info, f.read(), len(frames.frames))
 
 
-_ROM_MAIN = """\
+_ROM_MOUNT = """\
 import os, sys, uctypes, vfs
 vfs.mount(vfs.VfsRom(uctypes.bytearray_at({addr}, {size})), '/rom')
 os.chdir('/rom')
-exec(open('main.py').read())
 """
+_ROM_MAIN = _ROM_MOUNT + "exec(open('main.py').read())\n"
+
+
+def _rom_code(info, rom_size, template=_ROM_MAIN):
+    """template (_ROM_MOUNT or _ROM_MAIN) for the ROMFS image of rom_size bytes preloaded on the board."""
+    return template.format(addr=addr(info, "romfs"), size=rom_size)
 
 
 def qemu_loads(info, romfs=None, frames=None, tmp=None):
@@ -134,9 +151,9 @@ def qemu_loads(info, romfs=None, frames=None, tmp=None):
     for key, data in (("romfs", romfs), ("frames", frames)):
         if data is None:
             continue
-        if len(data) > int(info["memory_map"][key + "_max"], 16):
+        if len(data) > addr(info, key + "_max"):
             raise UserError(f"the {key} image has {len(data):,} bytes; qemu_m7 has room for "
-                            f"{int(info['memory_map'][key + '_max'], 16):,}")
+                            f"{addr(info, key + '_max'):,}")
         path = os.path.join(tmp, key + ".bin")
         with open(path, "wb") as f:
             f.write(data)
@@ -150,7 +167,7 @@ def start_rom_app(port, rom_size):
     from .flash import Board
     dev = Board(port)
     try:
-        dev.t.exec_raw_no_follow(_ROM_MAIN.format(addr=addr(board_info("qemu_m7"), "romfs"), size=rom_size))
+        dev.t.exec_raw_no_follow(_rom_code(board_info("qemu_m7"), rom_size))
     finally:
         dev.close()
 
@@ -187,16 +204,14 @@ def _run_qemu(files, frames, flags, run):
     elf = firmware_image("qemu_m7")
     d = info["display"]
     panel = d["width"] * d["height"] * 2
-    per_boot = min(int(info["memory_map"]["frames_max"], 16) // frames.size,
-                   int(info["memory_map"]["lcd_max"], 16) // panel)
+    per_boot = min(addr(info, "frames_max") // frames.size, addr(info, "lcd_max") // panel)
     rom = romfs_image(dict(files))
     for start in range(0, len(frames.frames), per_boot):
         chosen = frames.frames[start:start + per_boot]
         with tempfile.TemporaryDirectory(prefix="qemu-m7-") as tmp:
             loads = qemu_loads(info, rom, frames.image(flags, start, start + per_boot), tmp)
             with Qemu(elf, loads) as q:
-                code = _ROM_MAIN.format(addr=addr(info, "romfs"), size=len(rom))
-                _collect(run, exec_on_board(q.port, code), start)
+                _collect(run, exec_on_board(q.port, _rom_code(info, len(rom))), start)
                 run.panels += _panel_images(info, q.read_memory(addr(info, "lcd"), len(chosen) * panel),
                                             len(chosen))
 
@@ -214,23 +229,18 @@ def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT):
     info = board_info(board)
     with tempfile.TemporaryDirectory(prefix=f"{board}-code-") as tmp:
         if board == "unix":
-            for name, data in files.items():
-                with open(os.path.join(tmp, name), "wb") as f:
-                    f.write(data)
+            write_unix_folder(tmp, files.items(), frames.image() if frames is not None else None)
             with open(os.path.join(tmp, "_code.py"), "w") as f:
                 f.write(code)
-            if frames is not None:
-                with open(os.path.join(tmp, "frames.bin"), "wb") as f:
-                    f.write(frames.image())
-            r = subprocess.run([firmware_image("unix"), "-X", f"heapsize={info['heap_bytes']}",
-                                "_code.py"], cwd=tmp, capture_output=True, text=True, timeout=timeout)
+            r = subprocess.run(unix_argv("_code.py"), cwd=tmp, capture_output=True, text=True,
+                               timeout=timeout)
             return (r.stdout + r.stderr).splitlines()
         from .qemu import Qemu
         from .romfs import romfs_image
         rom = romfs_image(files)
         image = frames.image() if frames is not None else None
         with Qemu(firmware_image(board), qemu_loads(info, rom, image, tmp)) as q:
-            head = _ROM_MAIN.format(addr=addr(info, "romfs"), size=len(rom)).split("exec(")[0]
+            head = _rom_code(info, len(rom), _ROM_MOUNT)
             return exec_on_board(q.port, head + "sys.path.insert(0, '/rom')\n" + code, timeout=timeout)
 
 
