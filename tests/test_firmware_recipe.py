@@ -256,3 +256,20 @@ def test_esp32s3_partitions_keep_micropythons_and_fit_8_mib():
         assert int(offset, 16) >= end, name
         end = int(offset, 16) + int(size, 16)
     assert int(ours[-1][4], 16) > int(theirs[-1][4], 16) and end <= 8 * 1024 * 1024
+
+
+def test_esp32s3_docs_name_the_pinned_esp_idf_and_no_longer_the_19_combination():
+    idf = next(p["pin"] for p in esp32.read_pins() if p["kind"] == "esp-idf")
+    texts = {}
+    for board in ESP32_BOARDS:
+        with open(os.path.join(fw.ROOT, "boards", board, "board.json")) as f:
+            info = yaml.safe_load(f)          # JSON is YAML
+        assert info["runtime"] == "tflm"
+        texts[board] = info["firmware"]
+        assert f"make firmware BOARD={board}" in info["firmware"]
+    for doc in ("README.md", os.path.join("docs", "boards.md"), os.path.join("docs", "firmware.md")):
+        with open(os.path.join(fw.ROOT, doc)) as f:
+            texts[doc] = f.read()
+    for name, text in texts.items():
+        assert f"ESP-IDF {idf}" in text, name
+        assert not re.search(r"MicroPython 1\.19(\+| or later)", text), name
