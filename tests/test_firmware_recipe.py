@@ -194,10 +194,10 @@ def prepared_tree(tmp_path):
     port, src = tmp_path / "ports" / "esp32", tmp_path / "src"
     (port / "main").mkdir(parents=True)
     (port / "main" / "idf_component.yml").write_text(mpy_esp32("main/idf_component.yml"))
-    for p in esp32.read_pins():
-        if p["kind"] == "module":
-            (src / p["name"]).mkdir(parents=True)
-            (src / p["name"] / sources.STAMP).write_text(f"{p['pin']} git\n")
+    pins = {p["name"]: p for p in esp32.read_pins()}
+    for name, folder in esp32.from_git(pins.values()).items():
+        (src / folder).mkdir(parents=True)
+        (src / folder / sources.STAMP).write_text(f"{pins[name]['pin']} git\n")
     return port, src
 
 
@@ -222,8 +222,13 @@ def test_esp32s3_manifest_step_twice_writes_each_component_once(tmp_path):
         if p["kind"] == "component":
             assert len(re.findall(rf"^  {re.escape(p['name'])}:", text, re.M)) == 1, p["name"]
             got = deps[p["name"]]
-            assert got == f"=={p['pin']}" if p["source"] == "registry" else \
-                got == {"git": p["source"], "version": p["pin"]}
+            if p["source"] == "registry":
+                assert got == f"=={p['pin']}"
+            else:   # fetched at its commit; the override_path folder has the name the module asks for
+                assert list(got) == ["override_path"]
+                folder = os.path.normpath(os.path.join(port, "main", got["override_path"]))
+                assert folder == str(src / p["name"].split("/")[1])
+                assert open(os.path.join(folder, sources.STAMP)).read().split()[0] == p["pin"]
     assert {k: deps[k] for k in original} == original     # MicroPython's own entries untouched
     includes = re.findall(r"^include\((.+)\)$", cmake.read_text(), re.M)
     assert includes == [os.path.join(fw.ROOT, "firmware", "tflm", "micropython.cmake"),
@@ -273,3 +278,20 @@ def test_esp32s3_docs_name_the_pinned_esp_idf_and_no_longer_the_19_combination()
     for name, text in texts.items():
         assert f"ESP-IDF {idf}" in text, name
         assert not re.search(r"MicroPython 1\.19(\+| or later)", text), name
+
+
+def test_esp32s3_offline_fetch_fails_in_one_line_and_changes_nothing(tmp_path):
+    port, _ = prepared_tree(tmp_path)
+    manifest = port / "main" / "idf_component.yml"
+    before = manifest.read_text()
+    proxy = "http://127.0.0.1:9"      # every connection goes to a closed local port: offline
+    env = dict(os.environ, http_proxy=proxy, https_proxy=proxy, HTTP_PROXY=proxy, HTTPS_PROXY=proxy,
+               ALL_PROXY=proxy, all_proxy=proxy, no_proxy="", NO_PROXY="")
+    r = subprocess.run([sys.executable, esp32.__file__, "--port", str(port), "--src", str(tmp_path / "empty"),
+                        "--cmake", str(tmp_path / "x.cmake")], capture_output=True, text=True, timeout=120, env=env)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr
+    assert lines[0].startswith("esp32s3 recipe: esp32-camera: no vendor folder, and fetching ")
+    camera = next(p for p in esp32.read_pins() if p["name"] == "espressif/esp32-camera")
+    assert f"{camera['pin'][:12]} failed (offline?)" in lines[0]
+    assert manifest.read_text() == before and not (tmp_path / "x.cmake").exists()

@@ -7,7 +7,8 @@
    block between two marker lines. A second run replaces the block, so it never adds an
    entry twice (`idf.py add-dependency` refuses a second run: `Dependency "..." already
    exists`). An entry of the same name outside the block is refused in one line.
-2. Fetches the pinned user C modules (git, by commit) into SRC/NAME, once.
+2. Fetches what comes from git (the user C modules, and components pinned by commit, which
+   the manifest names by override_path) into SRC/NAME, by commit, once.
 3. Writes the USER_C_MODULES CMake file that includes the `tflm` module and those modules.
 
 Files are written through a temporary name, and only when their text changes (CMake then
@@ -58,20 +59,28 @@ def read_pins(path=PINS):
     return pins
 
 
-def manifest_block(pins):
+def from_git(pins):
+    """{name: folder under SRC} for everything fetched by commit: the C modules by their
+    name, a component by its name without namespace (its override_path folder)."""
+    return {p["name"]: p["name"].split("/")[-1] for p in pins
+            if p["kind"] == "module" or (p["kind"] == "component" and p["source"] != "registry")}
+
+
+def manifest_block(pins, main_dir, src_root):
     """The lines written into main/idf_component.yml's `dependencies:` mapping."""
-    lines = [BEGIN]
+    lines, folders = [BEGIN], from_git(pins)
     for p in pins:
         if p["kind"] != "component":
             continue
         if p["source"] == "registry":
             lines.append(f'  {p["name"]}: "=={p["pin"]}"')
-        else:
-            lines += [f'  {p["name"]}:', f'    git: {p["source"]}', f'    version: {p["pin"]}']
+        else:   # relative to main/, as the component manager reads it
+            path = os.path.relpath(os.path.join(src_root, folders[p["name"]]), main_dir)
+            lines += [f'  {p["name"]}:', f'    override_path: "{path}"']
     return lines + [END]
 
 
-def with_block(text, pins):
+def with_block(text, block, pins):
     """text (an idf_component.yml) with the pinned block in place of any earlier one."""
     lines = text.splitlines()
     if BEGIN in lines:
@@ -88,7 +97,7 @@ def with_block(text, pins):
     if "dependencies:" not in lines:
         raise RecipeError("main/idf_component.yml has no top-level 'dependencies:' line")
     at = lines.index("dependencies:") + 1
-    return "\n".join(lines[:at] + manifest_block(pins) + lines[at:]) + "\n"
+    return "\n".join(lines[:at] + block + lines[at:]) + "\n"
 
 
 def write_if_changed(path, text):
@@ -106,27 +115,29 @@ def write_if_changed(path, text):
     return True
 
 
-def write_manifest(port_dir, pins):
-    path = os.path.join(port_dir, "main", "idf_component.yml")
+def write_manifest(port_dir, pins, src_root):
+    main_dir = os.path.join(port_dir, "main")
+    path = os.path.join(main_dir, "idf_component.yml")
     try:
         with open(path) as f:
             text = f.read()
     except FileNotFoundError:
         raise RecipeError(f"{path} is missing: is {port_dir} MicroPython's esp32 port?") from None
-    return write_if_changed(path, with_block(text, pins))
+    return write_if_changed(path, with_block(text, manifest_block(pins, main_dir, src_root), pins))
 
 
-def fetch_modules(src_root, pins):
-    """Each pinned module in src_root/NAME, fetched by commit with firmware_sources' git path."""
-    modules = [p for p in pins if p["kind"] == "module"]
+def fetch_from_git(src_root, pins):
+    """{folder: path} of everything pinned by commit, in src_root, with firmware_sources' git path."""
+    folders = from_git(pins)
     with tempfile.TemporaryDirectory() as tmp:
-        lock = os.path.join(tmp, "modules.lock")   # firmware_sources' format; no tarball exists
+        lock = os.path.join(tmp, "git.lock")   # firmware_sources' format; no tarball exists
         with open(lock, "w") as f:
-            for p in modules:
-                f.write(f"{p['name']} - - {p['source']} {p['pin']}\n")
+            for p in pins:
+                if p["name"] in folders:
+                    f.write(f"{folders[p['name']]} - - {p['source']} {p['pin']}\n")
         no_vendor = os.path.join(tmp, "no-vendor")  # so the pinned commits come from git
         try:
-            return firmware_sources.unpack([p["name"] for p in modules], no_vendor, src_root, lock)
+            return firmware_sources.unpack(list(folders.values()), no_vendor, src_root, lock)
         except firmware_sources.SourceError as e:
             raise RecipeError(str(e)) from None
 
@@ -145,9 +156,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         pins = read_pins()
-        write_manifest(args.port, pins)
-        dirs = fetch_modules(args.src, pins).values()
-        write_if_changed(args.cmake, user_modules_cmake(dirs))
+        fetched = fetch_from_git(args.src, pins)
+        write_manifest(args.port, pins, args.src)
+        modules = [fetched[p["name"]] for p in pins if p["kind"] == "module"]
+        write_if_changed(args.cmake, user_modules_cmake(modules))
     except RecipeError as e:
         print(f"esp32s3 recipe: {e}", file=sys.stderr)
         return 2
