@@ -295,3 +295,21 @@ def test_esp32s3_offline_fetch_fails_in_one_line_and_changes_nothing(tmp_path):
     camera = next(p for p in esp32.read_pins() if p["name"] == "espressif/esp32-camera")
     assert f"{camera['pin'][:12]} failed (offline?)" in lines[0]
     assert manifest.read_text() == before and not (tmp_path / "x.cmake").exists()
+
+
+def test_esp32s3_board_builds_on_micropythons_generic_s3_and_overrides_its_flash_settings():
+    board = os.path.join(fw.ROOT, "firmware", "recipe", "esp32s3", "board")
+    with open(os.path.join(board, "mpconfigboard.cmake")) as f:
+        cmake = f.read()
+    with open(os.path.join(board, "mpconfigboard.h")) as f:
+        header = f.read()
+    used = re.findall(r"include\(\$\{CMAKE_SOURCE_DIR\}/(\S+)\)", cmake) + re.findall(r'#include "(\S+)"', header)
+    assert used == ["boards/ESP32_GENERIC_S3/mpconfigboard.cmake",
+                    "boards/ESP32_GENERIC_S3/mpconfigvariant_SPIRAM_OCT.cmake",
+                    "boards/ESP32_GENERIC_S3/mpconfigboard.h"]
+    for member in used:
+        assert mpy_esp32(member)          # each exists in MicroPython v1.28.0
+    base = mpy_esp32("boards/sdkconfig.base")
+    for key in re.findall(r'"(CONFIG_[A-Z0-9_]+)=', cmake):   # each setting replaces one of the base's
+        assert re.search(rf"^{key}=", base, re.M) or key == "CONFIG_ESPTOOLPY_FLASHSIZE_8MB", key
+    assert "CONFIG_ESPTOOLPY_FLASHSIZE_4MB=y" in base
