@@ -111,7 +111,8 @@ def test_esp32s3_pins_are_exact_and_match_the_pinned_tarballs():
 
 def test_esp32s3_pins_refuse_a_floating_version(tmp_path):
     for line, rule in (("component espressif/esp-nn ^1.2.0 registry", "one exact version"),
-                       ("module st7789_mpy master https://example.invalid/st7789.git", "40-hex commit")):
+                       ("module st7789_mpy master https://example.invalid/st7789.git", "40-hex commit"),
+                       ("esp-idf esp-idf release/v5.5 https://example.invalid/esp-idf.git", "one exact version")):
         lock = tmp_path / "pins.lock"
         lock.write_text("# a comment\n" + line + "\n")
         try:

@@ -3,12 +3,13 @@
     python3 firmware/recipe/esp32s3/components.py --port build/src/micropython/ports/esp32 \
         --src build/src --cmake build/firmware/esp32s3_eye.cmake
 
-1. Writes the pinned ESP-IDF components into the port's `main/idf_component.yml` as one
+1. Fetches what comes from git (the user C modules, and components pinned by commit, which
+   the manifest names by override_path) into SRC/NAME, by commit, once. Offline, it stops
+   here, having changed nothing.
+2. Writes the pinned ESP-IDF components into the port's `main/idf_component.yml` as one
    block between two marker lines. A second run replaces the block, so it never adds an
    entry twice (`idf.py add-dependency` refuses a second run: `Dependency "..." already
    exists`). An entry of the same name outside the block is refused in one line.
-2. Fetches what comes from git (the user C modules, and components pinned by commit, which
-   the manifest names by override_path) into SRC/NAME, by commit, once.
 3. Writes the USER_C_MODULES CMake file that includes the `tflm` module and those modules.
 
 Files are written through a temporary name, and only when their text changes (CMake then
@@ -53,7 +54,7 @@ def read_pins(path=PINS):
             git = source != "registry"
             if (kind == "module" or (kind == "component" and git)) and not _COMMIT.match(pin):
                 raise RecipeError(f"{path}:{number}: {name} comes from git, so its pin must be a 40-hex commit; got {pin}")
-            if not git and not _VERSION.match(pin):
+            if (kind == "esp-idf" or not git) and not _VERSION.match(pin):
                 raise RecipeError(f"{path}:{number}: {name} must be pinned to one exact version; got {pin}")
             pins.append(dict(kind=kind, name=name, pin=pin, source=source))
     return pins
