@@ -330,8 +330,8 @@ def main(args):
     from ..blob import read
     from ..infer.results import dequantize, format_line
 
-    drivers = driver_choice(board_info(args.board), **{k: getattr(args, k, None) for k in
-                                                       ("camera_driver", "display_driver", "runtime")})
+    drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
+    driver_choice(board_info(args.board), **drivers)  # an unknown board or choice: one line, before any work
     openmv = getattr(args, "openmv", None) or "5"
     if openmv not in OPENMV_FIRMWARES:
         raise UserError(f"--openmv must be one of {', '.join(OPENMV_FIRMWARES)}; got {openmv!r}")
