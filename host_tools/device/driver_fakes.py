@@ -79,6 +79,10 @@ class TflmRunner:
         from tflite_micro import runtime
 
         from ..quiet import captured_fds
+        if arena_size is not None and arena_size < 1024:
+            # The Python runtime takes the whole process down when its own bookkeeping
+            # does not fit (a few hundred bytes); no model these boards run fits in 1 KB.
+            raise MemoryError(f"tflite-micro could not allocate its tensors in {arena_size} bytes")
         try:
             with captured_fds((1,)):  # its constructor prints to C stdout
                 self._interp = runtime.Interpreter.from_bytes(bytes(model), arena_size=arena_size)
