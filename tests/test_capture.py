@@ -411,6 +411,34 @@ def test_emulate_serve_puts_a_board_on_a_pseudo_terminal(default_blob):
     assert proc.returncode == 130 and err.strip() == "emulate: interrupted"
 
 
+@pytest.mark.parametrize("drivers", [("cnadler86", "st7789", "tflm"), ("cnadler86", "st7789py", "microlite")])
+def test_capture_from_an_emulated_esp32s3_eye_with_cnadler86s_camera(drivers, default_blob, tmp_path):
+    # cnadler86's capture() gives a signed memoryview ('b'): the board must send the
+    # frame's bytes, so that the @frame CRC holds and the photos are the camera's frames.
+    import signal
+    camera, display, runtime = drivers
+    data = tmp_path / "photos"
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "emulate", "--serve", "--board", "esp32s3_eye",
+                             "--camera-driver", camera, "--display-driver", display, "--runtime", runtime,
+                             "--model", default_blob, *PHOTOS], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("esp32s3_eye emulated on /dev/pts/"), first + proc.stderr.read()
+        status, out, err = run_cli("capture", "--port", first.split()[3], "--label", "cup", "--count", "2",
+                                   "--every", "0", "--timeout", "30", str(data))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert status == 0, err
+    assert out.strip() == f"wrote 2 photos to {data / 'cup'} (0001.png .. 0002.png)"
+    photos = [device_pixels(camera_frame("esp32s3_eye", n, None), 96, 96, "RGB565_BE", 96)
+              for n in range(len(PHOTOS))]
+    for name in ("0001.png", "0002.png"):
+        pixels = np.asarray(Image.open(data / "cup" / name))
+        assert any(np.array_equal(pixels, want) for want in photos), name
+
+
 def test_a_label_folder_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "mug").write_text("a file")
     with pytest.raises(UserError, match="mug: not a folder"):
