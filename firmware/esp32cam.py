@@ -65,8 +65,9 @@ def arena_bytes(measured):
 
 
 class _Slice:
-    # s = _Slice()[:] makes one slice object at start-up; buf[s] = frame then
-    # copies without allocating (a literal buf[:] makes a new slice each time).
+    # s = _Slice()[:] makes one slice object at start-up; buf[s] = frame then copies
+    # without allocating. (MicroPython 1.28's VM keeps a literal buf[:] on the stack,
+    # py/vm.c BUILD_SLICE; older builds, such as microlite's 1.19, allocate it.)
     def __getitem__(self, s):
         return s
 
