@@ -17,7 +17,7 @@ except ImportError:
     array = None
 
 
-class PixelFormat:   # esp32-camera's pixformat_t (A: mp_camera_hal_pixel_format_table, M:241-249)
+class PixelFormat:   # esp32-camera's pixformat_t (M:241-249; sensor.h:82-87)
     RGB565 = 0
     YUV422 = 1
     YUV420 = 2
@@ -26,7 +26,7 @@ class PixelFormat:   # esp32-camera's pixformat_t (A: mp_camera_hal_pixel_format
     RGB888 = 5
 
 
-class FrameSize:     # esp32-camera's framesize_t (M:253-259)
+class FrameSize:     # esp32-camera's framesize_t (M:253-259; sensor.h:95-101)
     R96X96 = 0
     QQVGA = 1
     R128x128 = 2
@@ -73,7 +73,7 @@ class Camera:
         if i2c is None and (sda_pin == -1 or scl_pin == -1):
             raise ValueError("Either i2c object or sda_pin/scl_pin must be specified")   # A:172-175
         if pixel_format > 8:
-            raise ValueError("Invalid pixel_format")                          # M:86-91
+            raise ValueError("Invalid pixel_format")   # > PIXFORMAT_RGB555 (M:86-91; esp32-camera sensor.h:90)
         if pixel_format not in _FORMATS or frame_size not in _SIZES:
             raise OSError("this fake makes only RGB565 and gray frames of the sizes it lists")
         self.data_pins = list(data_pins)

@@ -13,7 +13,7 @@ MicroPython.
     camera.flip(1)                 # the vertical flip: there is no set_vflip
 """
 
-# Pixel formats and frame sizes: esp32-camera's enums (E:driver/include/sensor.h:82, :95-98),
+# Pixel formats and frame sizes: esp32-camera's enums (E:driver/include/sensor.h:81-92, :94-105),
 # exported under these names (L:388-415).
 RGB565 = 0
 YUV422 = 1
@@ -48,7 +48,7 @@ def init(id, **kw):
         if k not in _KEYWORDS:
             raise TypeError("unexpected keyword argument '%s'" % k)
     fmt = kw.get("format", JPEG)            # default JPEG (L:68)
-    size = kw.get("framesize", 8)           # default FRAMESIZE_VGA (L:69)
+    size = kw.get("framesize", 10)          # default FRAMESIZE_VGA (L:69; E:driver/include/sensor.h:105)
     if fmt not in (JPEG, YUV422, GRAYSCALE, RGB565):
         raise ValueError("Image format is not valid")         # L:97-102
     if size not in _SIZES:

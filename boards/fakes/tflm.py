@@ -24,7 +24,7 @@ OPS = ()
 
 class Interpreter:
     def __init__(self, model, arena_size):
-        model = memoryview(model)   # any buffer (F:63); kept, never copied (F:73)
+        model = memoryview(model)   # any buffer (F:63); kept, never copied (F:72)
         if arena_size <= 0:
             raise ValueError("tflm: arena_size must be a positive number of bytes")   # F:65-67
         # F:68-70 refuses a model that does not start on a 4-byte boundary; the
@@ -35,7 +35,7 @@ class Interpreter:
             self._m = runner(bytes(model), arena_size)
         except MemoryError:
             need = arena_needed(bytes(model)) if arena_needed is not None else 0
-            if need:                                                          # F:77-89
+            if need:                                                          # F:78-88
                 raise ValueError("tflm: arena_size %d is too small for this model: it needs %d bytes"
                                  % (arena_size, need))
             raise ValueError("tflm: arena_size %d is too small for this model" % arena_size)
@@ -50,8 +50,8 @@ class Interpreter:
         return arena_needed(bytes(self._model)) if arena_needed is not None else self.arena_size
 
     def invoke(self, input, output):
-        # Both lengths must be the tensors' own (F:100-107, :115-116); the output must
-        # be writable (mp_get_buffer_raise with MP_BUFFER_WRITE, F:114).
+        # Both lengths must be the tensors' own (F:100-105, :114-115); the output must
+        # be writable (mp_get_buffer_raise with MP_BUFFER_WRITE, F:113).
         if isinstance(output, bytes):
             raise TypeError("object with buffer protocol required")
         if len(input) != self._m.input_size:
