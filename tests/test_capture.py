@@ -439,6 +439,26 @@ def test_capture_from_an_emulated_esp32s3_eye_with_cnadler86s_camera(drivers, de
         assert any(np.array_equal(pixels, want) for want in photos), name
 
 
+@pytest.mark.parametrize("board, drivers", [
+    ("esp32s3_eye", ("lemariva", "st7789py", "microlite")), ("esp32s3_eye", ("lemariva", "none", "tflm")),
+    ("esp32s3_eye", ("cnadler86", "st7789", "microlite")), ("xiao_esp32s3_sense", ("lemariva", "none", "microlite"))])
+def test_monitor_and_frames_on_a_served_esp32_board_with_other_drivers(board, drivers, default_blob):
+    import io
+    import json
+    from host_tools.device.monitor import monitor
+    names = dict(zip(("camera_driver", "display_driver", "runtime"), drivers))
+    with EmulatedBoard(board, PHOTOS, default_blob, fps=20, **names) as b:
+        (frame,) = cap.frames(b.port, count=1)
+        out = io.StringIO()
+        assert monitor(b.port, as_json=True, count=2, out=out) == 0
+    np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8),
+                                  np.frombuffer(camera_frame(board, frame.n, None), np.uint8))
+    want = ["person", "non_person", "non_person"]     # astronaut, coffee, chelsea on the default model
+    assert frame.result["label"] == want[frame.n % 3]
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(rows) == 2 and all(r["label"] == want[r["frame"] % 3] for r in rows)
+
+
 def test_a_label_folder_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "mug").write_text("a file")
     with pytest.raises(UserError, match="mug: not a folder"):
