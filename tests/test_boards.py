@@ -156,6 +156,17 @@ def test_every_driver_combination_gives_the_same_answers_and_a_lit_screen(board,
         np.testing.assert_array_equal(pixels[48:144, 72:168], be.camera_view(frame, 96, 96, "RGB565_BE"))
 
 
+def test_tflm_is_preferred_when_the_firmware_has_both_runtimes(blob):
+    with be.fake_drivers(runtime="tflm") as fakes:
+        microlite = be._load("microlite", os.path.join(be.FAKES_DIR, "microlite.py"))
+        microlite.runner = be.TflmRunner
+        board = be.load_board("esp32s3_eye")
+        it = board.interpreter(blob.model, blob.arena_size, blob.input_size(), len(blob.labels))
+        out = bytearray(2)
+        it.invoke(bytes(blob.input_size()), out)
+        assert type(it._it) is fakes["tflm"].Interpreter and microlite.interpreters == []
+
+
 def test_lemariva_flips_with_flip_and_cnadler86_with_set_vflip(photos):
     from host_tools.data.images import open_image
     source = be.camera_source(be.board_info("esp32s3_eye"), lambda: open_image(photos[0]))

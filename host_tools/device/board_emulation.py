@@ -248,17 +248,20 @@ def run_main(board, model_path, fakes, end_line=lambda: None):
 
 
 def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=None, openmv="5",
-        **drivers):
+        camera_api=None, **drivers):
     """Run firmware/app.py with boards/BOARD/board.py on the fakes, one frame per image.
 
     echo: a stream that receives the board's output lines as they come.
     device_dir: the working directory the board sees as its filesystem
     (default: a temporary one). openmv: the OpenMV firmware the OpenMV fakes
     follow (a key of OPENMV_FIRMWARES). drivers: camera_driver, display_driver,
-    runtime (driver_fakes; the defaults are the project's firmware). Returns an Emulation.
+    runtime (driver_fakes; the defaults are the project's firmware); camera_api is
+    the old name of camera_driver. Returns an Emulation.
     """
     from ..data.images import open_image
 
+    if camera_api is not None:
+        drivers.setdefault("camera_driver", camera_api)
     info = board_info(board_name)
     drivers = driver_choice(info, **drivers)
     photos = [open_image(p) for p in image_paths]   # ImageError names the file
