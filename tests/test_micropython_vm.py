@@ -377,3 +377,42 @@ micropython.heap_unlock()
 print('signed', signed[0], 'bytes', got[0], 'same', bytes(got) == bytes(signed))
 """, tmp_path)
     assert out.strip() == f"signed {frame[0] - 256 if frame[0] > 127 else frame[0]} bytes {frame[0]} same True"
+
+
+def test_the_tflm_fake_answers_like_the_firmwares_tflm(default_blob, tmp_path):
+    # The ESP32 emulation's tflm fake against the real module: the same attributes
+    # and the same errors (the bytes a short arena lacks come from the host's
+    # tflite-micro runtime in the fake, so only their form is compared).
+    import contextlib
+    import io
+    import re
+    copy_firmware(tmp_path, ["blobfmt"])
+    shutil.copy(default_blob, tmp_path / "model.blob")
+    code = """
+import blobfmt, tflm
+b = blobfmt.load('/input/model.blob')
+def attempt(f):
+    try:
+        f()
+        print('ok')
+    except Exception as e:
+        print(type(e).__name__, e)
+attempt(lambda: tflm.Interpreter(b.model, 1000))
+attempt(lambda: tflm.Interpreter(b.model, 0))
+it = tflm.Interpreter(b.model, 200000)
+print(it.input_shape, it.output_shape, it.input_zero_point, it.output_zero_point)
+attempt(lambda: it.invoke(bytes(5), bytearray(2)))
+attempt(lambda: it.invoke(bytes(27648), bytearray(3)))
+attempt(lambda: it.invoke(bytes(27648), bytearray(2)))
+"""
+    real = vm(code, tmp_path).splitlines()
+    out = io.StringIO()
+    with be.fake_drivers(runtime="tflm") as fakes, contextlib.redirect_stdout(out):
+        exec(code.replace("import blobfmt, tflm", "").replace("/input", str(tmp_path)),
+             {"tflm": fakes["tflm"], "blobfmt": blobfmt})
+    fake = out.getvalue().splitlines()
+
+    def number_free(line):
+        return re.sub(r"needs \d+ bytes", "needs N bytes", line)
+    assert [number_free(x) for x in fake] == [number_free(x) for x in real]
+    assert real[0].startswith("ValueError tflm: arena_size 1000 is too small for this model: it needs ")
