@@ -72,6 +72,9 @@ class Camera:
             raise ValueError("data_pins must have 8 elements")                # A:137-139
         if i2c is None and (sda_pin == -1 or scl_pin == -1):
             raise ValueError("Either i2c object or sda_pin/scl_pin must be specified")   # A:172-175
+        hz = xclk_freq * 1000000 if xclk_freq < 1000 else xclk_freq   # MHz or Hz (A:180-183)
+        if hz > 40000000:
+            raise ValueError("xclk frequency cannot be grather than 40MHz")   # sic (M:57-60)
         if pixel_format > 8:
             raise ValueError("Invalid pixel_format")   # > PIXFORMAT_RGB555 (M:86-91; esp32-camera sensor.h:90)
         if pixel_format not in _FORMATS or frame_size not in _SIZES:
