@@ -1,4 +1,4 @@
-"""ESP32 camera boards with microlite: the camera, ST7789 LCD and interpreter adapters.
+"""ESP32 camera boards: the camera, ST7789 LCD and interpreter adapters.
 
 Shared by boards/esp32s3_eye and boards/xiao_esp32s3_sense, whose board.py
 holds only the pins and builds the objects the app asks for:
@@ -11,18 +11,24 @@ holds only the pins and builds the objects the app asks for:
                                pclk=13, xclk=15, sda=4, scl=5, vflip=True)
 
     def display():
-        return esp32cam.st7789_display(240, 240, spi=2, baudrate=40000000, sck=21,
-                                       mosi=47, cs=44, dc=43, backlight=48)   # or None
+        return esp32cam.st7789_display(240, 240, spi=2, baudrate=40000000, sck=21, mosi=47,
+                                       cs=44, dc=43, backlight=48, backlight_on=0)   # or None
 
     def interpreter(model, arena_size, input_size, output_size):
-        return esp32cam.microlite_interpreter(model, arena_size, input_size, output_size)
+        return esp32cam.interpreter(model, arena_size, input_size, output_size)
 
-Firmware: MicroPython with the `microlite` module (tensorflow-micropython-examples)
-and an ESP32 `camera` module: lemariva's API (camera.init / camera.capture, the
-one microlite's camera builds bundle) or cnadler86's micropython-camera-API
-(camera.Camera), detected at run time. The LCD needs russhughes' `st7789` C
-module (or the slower pure-Python `st7789py`); without one, st7789_display()
-returns None and the results go to the serial line only.
+Each driver is recognised by what its module has, never by its name alone
+(docs/boards.md, "Driver assumptions and their sources", gives the source of
+every assumption below):
+
+- camera: cnadler86's micropython-camera-API (`camera.Camera`), or lemariva's
+  module-level API (`camera.init`, `camera.capture`); the vertical flip is
+  `flip()` in lemariva's module and `set_vflip()` in microlite's fork of it.
+- LCD: russhughes' `st7789` C module or the pure-Python `st7789py`; without
+  either, st7789_display() returns None and results go to the serial line only.
+  The backlight pin is driven here, at the board's own on-level.
+- interpreter: the project's `tflm` module when the firmware has it, else
+  `microlite` (tensorflow-micropython-examples), for older builds.
 """
 try:
     from micropython import const
@@ -30,37 +36,73 @@ except ImportError:  # CPython: the host emulation runs this file unchanged
     def const(x):
         return x
 
+from postprocess import top1_index
+
 # Camera: 96x96 RGB565, the model's own size, so preprocessing is a pure
 # per-pixel conversion. esp32-camera delivers RGB565 high byte first.
 _FRAME_W = const(96)
 _FRAME_H = const(96)
+_FRAME_BYTES = const(18432)   # 96 * 96 * 2
 FRAME_FORMAT = "RGB565_BE"
 _XCLK_HZ = const(20000000)
 _RETRIES = const(3)
 
 _PANEL_H = const(48)   # firmware/ui.py draws its result panel in the bottom 48 rows
 
-# Tensor arena: the blob's figure is measured on the host with reference kernels;
-# the device's optimized kernels want scratch space on top (board.json's
-# arena_margin_percent and arena_extra_bytes).
-_ARENA_DEFAULT = const(139264)
-_ARENA_EXTRA = const(4096)
+# Tensor arena on the ESP32: the blob's figure is measured on the host with the
+# reference kernels; the device's optimized kernels want scratch space on top.
+# These three figures (also in board.json's budget) are the only place they live.
+_ARENA_DEFAULT = const(139264)   # a blob without a measured figure (tflm only)
+_ARENA_MARGIN_DIV = const(4)     # + 25 %
+_ARENA_EXTRA = const(4096)       # + 4 KB
+
+
+def arena_bytes(measured):
+    """The tensor arena the ESP32 gets for a blob's measured figure (0: not measured)."""
+    if not measured:
+        return 0
+    return measured + measured // _ARENA_MARGIN_DIV + _ARENA_EXTRA
+
+
+class _Slice:
+    # s = _Slice()[:] makes one slice object at start-up; buf[s] = frame then copies
+    # without allocating. (MicroPython 1.28's VM keeps a literal buf[:] on the stack,
+    # py/vm.c BUILD_SLICE; older builds, such as microlite's 1.19, allocate it.)
+    def __getitem__(self, s):
+        return s
 
 
 class _Camera:
-    def __init__(self, grab):
+    def __init__(self, grab, unsigned_copy=False):
         self.width = _FRAME_W
         self.height = _FRAME_H
         self.format = FRAME_FORMAT
         self._grab = grab
+        self._buf = bytearray(_FRAME_BYTES) if unsigned_copy else None
+        self._all = _Slice()[:]
 
     def capture(self):
         # The driver answers False (lemariva) or None when a grab fails: retry a little.
         for _ in range(_RETRIES):
             frame = self._grab()
             if frame:
-                return frame
+                if self._buf is None:
+                    return frame
+                return self._unsigned(frame)
         raise OSError("camera: no frame after %d tries" % _RETRIES)
+
+    def _unsigned(self, frame):
+        # cnadler86's capture() is a memoryview of type 'b': indexing it gives
+        # -128..127. The app reads bytes 0..255, so the frame is copied (memcpy,
+        # no allocation) into a bytearray made once; it also outlives the
+        # driver's buffer, which the next capture() hands back to the camera.
+        n = len(frame)
+        if n < _FRAME_BYTES:
+            raise OSError("camera: frame has %d bytes; 96x96 RGB565 needs %d" % (n, _FRAME_BYTES))
+        if n > _FRAME_BYTES:
+            frame = memoryview(frame)[:_FRAME_BYTES]
+        self._buf[self._all] = frame
+        return self._buf
 
 
 def camera(data, vsync, href, pclk, xclk, sda, scl, vflip=False):
@@ -73,7 +115,7 @@ def camera(data, vsync, href, pclk, xclk, sda, scl, vflip=False):
                        pixel_format=cam.PixelFormat.RGB565, frame_size=cam.FrameSize.R96X96)
         if vflip:
             c.set_vflip(True)
-        return _Camera(c.capture)
+        return _Camera(c.capture, unsigned_copy=True)
     # lemariva's API: module-level init/capture; capture() returns a new bytes each frame.
     # After a soft reset the driver may still be running: release it first.
     cam.deinit()
@@ -82,7 +124,10 @@ def camera(data, vsync, href, pclk, xclk, sda, scl, vflip=False):
              d0=d[0], d1=d[1], d2=d[2], d3=d[3], d4=d[4], d5=d[5], d6=d[6], d7=d[7],
              vsync=vsync, href=href, pclk=pclk, xclk=xclk, siod=sda, sioc=scl, pwdn=-1, reset=-1)
     if vflip:
-        cam.set_vflip(1)
+        if hasattr(cam, "flip"):
+            cam.flip(1)        # lemariva's module
+        else:
+            cam.set_vflip(1)   # microlite's fork of it
     return _Camera(cam.capture)
 
 
@@ -131,50 +176,105 @@ class _Display:
             self._panel.blit_buffer(frame, (self.width - w) // 2, (above - h) // 2, w, h)
 
 
-def st7789_display(width, height, spi, baudrate, sck, mosi, cs, dc, backlight,
+def _st7789_module():
+    try:
+        import st7789
+        return st7789
+    except ImportError:
+        pass
+    try:
+        import st7789py
+        return st7789py
+    except ImportError:
+        return None
+
+
+def st7789_display(width, height, spi, baudrate, sck, mosi, cs, dc, backlight, backlight_on=1,
                    rgb=False, inverted=False):
     """An ST7789 panel on SPI bus `spi` (no reset line), or None without driver or panel.
 
-    rgb: the panel's colour order is RGB (the driver's default is BGR);
-    inverted: the panel shows colours inverted, so inversion mode is switched on.
+    backlight_on: the level that lights the backlight (0 on the ESP32-S3-EYE).
+    rgb: the panel's colour order is RGB; inverted: the panel needs inversion on.
     """
-    try:
-        import st7789
-    except ImportError:
-        try:
-            import st7789py as st7789
-        except ImportError:
-            print("board: no st7789 driver in this firmware; results on the serial line only")
-            return None
+    st7789 = _st7789_module()
+    if st7789 is None:
+        print("board: no st7789 driver in this firmware; results on the serial line only")
+        return None
     import framebuf
     from machine import Pin, SPI
+    # Both drivers switch their backlight pin high, which is "off" on an
+    # active-low panel: the pin is not handed to them, it is driven here.
+    light = Pin(backlight, Pin.OUT, value=1 - backlight_on)   # dark while the panel starts
     try:
         bus = SPI(spi, baudrate=baudrate, sck=Pin(sck), mosi=Pin(mosi))
-        kw = {"dc": Pin(dc, Pin.OUT), "cs": Pin(cs, Pin.OUT),
-              "backlight": Pin(backlight, Pin.OUT), "rotation": 0}
+        kw = {"dc": Pin(dc, Pin.OUT), "cs": Pin(cs, Pin.OUT), "rotation": 0}
         if rgb and hasattr(st7789, "RGB"):
             kw["color_order"] = st7789.RGB
         panel = st7789.ST7789(bus, width, height, **kw)
-        if hasattr(panel, "init"):
+        if not hasattr(panel, "init_cmds"):
+            # The C module's constructor only stores its arguments; init() wakes the
+            # controller and switches the display on. st7789py (which keeps its
+            # command list as init_cmds) has already run its init(commands).
             panel.init()
-        if inverted and hasattr(panel, "inversion_mode"):
+        if inverted:
             panel.inversion_mode(True)
     except (OSError, ValueError, TypeError) as e:
         print("board: LCD not available (%s); results on the serial line only" % e)
         return None
+    light.value(backlight_on)
     return _Display(panel, framebuf, width, height)
 
 
+class _Led:
+    """An LED (a machine.Pin) at `on` while class `cls` is the top class."""
+
+    def __init__(self, pin, cls, on):
+        self._pin = pin
+        self._cls = cls
+        self._on = on
+
+    def show(self, outbuf):
+        on = self._on
+        self._pin.value(on if top1_index(outbuf) == self._cls else 1 - on)
+
+
+class _Tflm:
+    """invoke(inbuf, outbuf) on the project's `tflm` module (docs/tflm-module.md).
+
+    tflm reads the model where it lies (the blob's 16-byte aligned slice) and
+    says itself, with the bytes it needs, when the arena is too small.
+    """
+
+    def __init__(self, tflm, model, arena_size, input_size, output_size, led):
+        self._it = tflm.Interpreter(model, arena_bytes(arena_size) or _ARENA_DEFAULT)
+        got = (_count(self._it.input_shape), _count(self._it.output_shape))
+        if got != (input_size, output_size):
+            raise ValueError("the model takes %d bytes and gives %d; the blob says %d and %d"
+                             % (got[0], got[1], input_size, output_size))
+        self._led = led
+
+    def invoke(self, inbuf, outbuf):
+        self._it.invoke(inbuf, outbuf)
+        if self._led is not None:
+            self._led.show(outbuf)
+
+
+def _count(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 class _Microlite:
-    """invoke(inbuf, outbuf) on microlite's callback protocol, plus an optional LED.
+    """invoke(inbuf, outbuf) on microlite's callback protocol.
 
     microlite has no bulk copy: the input callback sets the tensor one element at
     a time (27,648 calls for 96x96x3, roughly 0.1 s per frame on an ESP32-S3) and
     the output callback reads the scores back the same way.
     """
 
-    def __init__(self, model, arena_size, input_size, output_size, led, led_class, led_on):
-        import microlite
+    def __init__(self, microlite, model, arena_size, input_size, output_size, led):
         self._n_in = input_size
         self._n_out = output_size
         self._inbuf = None
@@ -182,13 +282,11 @@ class _Microlite:
         self._tin = None
         self._tout = None
         self._led = led
-        self._led_class = led_class
-        self._led_on = led_on
+        arena = _microlite_arena(arena_size, input_size + output_size, len(model))
         # microlite hands tflite-micro the array object's storage pointer: give it
         # a bytearray of its own (blob.model is a memoryview slice whose offset the
         # C code would ignore). Costs one copy of the model in RAM (PSRAM here).
         self._model = bytearray(model)
-        arena = arena_size + arena_size // 4 + _ARENA_EXTRA if arena_size else _ARENA_DEFAULT
         self._interp = microlite.interpreter(self._model, arena, self._fill, self._read)
 
     def _fill(self, interp):
@@ -206,27 +304,55 @@ class _Microlite:
             t = self._tout = interp.getOutputTensor(0)
         get_value = t.getValue
         buf = self._outbuf
-        best = 0
-        best_q = -129
         for i in range(self._n_out):
-            q = get_value(i)
-            buf[i] = q & 0xFF
-            if q > best_q:   # first index of the largest score, as the app's top-1
-                best = i
-                best_q = q
-        if self._led is not None:
-            on = self._led_on
-            self._led.value(on if best == self._led_class else 1 - on)
+            buf[i] = get_value(i) & 0xFF
 
     def invoke(self, inbuf, outbuf):
         self._inbuf = inbuf
         self._outbuf = outbuf
-        if self._interp.invoke() != 0:
-            raise OSError("microlite: invoke failed (tensor arena too small?)")
+        if self._interp.invoke() != 0:   # tflite-micro's Invoke() failed (an op's error)
+            raise OSError("microlite: invoke failed")
+        if self._led is not None:
+            self._led.show(outbuf)
 
 
-def microlite_interpreter(model, arena_size, input_size, output_size,
-                          led=None, led_class=0, led_on=1):
-    """The model in microlite; led (a machine.Pin), if given, is driven to led_on
-    while led_class is the top class and to the other level otherwise."""
-    return _Microlite(model, arena_size, input_size, output_size, led, led_class, led_on)
+def _microlite_arena(measured, tensors, model_bytes):
+    """The arena for microlite, checked before the interpreter exists.
+
+    microlite ignores a failed AllocateTensors: the interpreter stays NULL and
+    the first invoke() crashes the chip, which then reboots into main.py again.
+    So no guessing: the blob must carry a measured figure that can at least hold
+    the input and output tensors, and the heap must have room for it.
+    """
+    if measured < tensors:
+        raise OSError("microlite: the blob's tensor arena (%d bytes) cannot hold the model's "
+                      "%d input and output bytes; pack the model with its measured arena "
+                      "(microlite cannot report a short arena: the chip would reset)"
+                      % (measured, tensors))
+    arena = arena_bytes(measured)
+    try:
+        import gc
+        gc.collect()
+        free = gc.mem_free()
+    except (ImportError, AttributeError):   # CPython: no heap figure
+        return arena
+    need = arena + 16 + model_bytes   # microlite adds 16 bytes; the model is copied
+    if free < need:
+        raise OSError("microlite: needs %d bytes (tensor arena %d, model copy %d); %d free"
+                      % (need, arena, model_bytes, free))
+    return arena
+
+
+def interpreter(model, arena_size, input_size, output_size, led=None, led_class=0, led_on=1):
+    """The model in `tflm` if the firmware has it, else in `microlite`. led (a
+    machine.Pin), if given, is driven to led_on while led_class is the top class
+    and to the other level otherwise."""
+    show = _Led(led, led_class, led_on) if led is not None else None
+    try:
+        import tflm
+    except ImportError:
+        tflm = None
+    if tflm is not None:
+        return _Tflm(tflm, model, arena_size, input_size, output_size, show)
+    import microlite
+    return _Microlite(microlite, model, arena_size, input_size, output_size, show)

@@ -45,11 +45,14 @@ def do_evaluate(args):
 
 
 def do_emulate(args):
+    from .device.board_emulation import board_info
+    from .device.driver_fakes import driver_choice
+    drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
+    driver_choice(board_info(args.board or "host"), **drivers)   # one line for a choice the board cannot have
     if getattr(args, "serve", False):
         from .device.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
-        serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
-                  announce=lambda s: print(s, flush=True))
-        return 0
+        return serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
+                         announce=lambda s: print(s, flush=True), **drivers) or 0
     from .device.vm_boards import BOARDS
     if getattr(args, "board", None) in BOARDS:
         from .device.vm_boards import main as firmware_main  # the project's firmware, in QEMU or on unix
@@ -200,6 +203,12 @@ def build_parser():
                         "as classify sees the photo)")
     p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
     p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
+    p.add_argument("--camera-driver", metavar="NAME",
+                   help="ESP32 boards: the camera module the fakes follow, cnadler86 (default) or lemariva")
+    p.add_argument("--display-driver", metavar="NAME",
+                   help="ESP32 boards: the LCD driver the fakes follow, st7789 (default), st7789py or none")
+    p.add_argument("--runtime", metavar="NAME",
+                   help="ESP32 boards: the tflite-micro module the fakes follow, tflm (default) or microlite")
     p.add_argument("--serve", action="store_true",
                    help="run the app until Ctrl-C with a pseudo-terminal as its serial line (printed), "
                         "its camera showing the images in turn: for capture and monitor")

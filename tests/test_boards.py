@@ -15,6 +15,7 @@ from PIL import Image
 
 from conftest import run_cli
 from host_tools.device import board_emulation as be
+from host_tools.device.driver_fakes import driver_products
 from host_tools.blob import read
 from host_tools.infer.classify import classify
 from host_tools.infer.engine import TflmEngine
@@ -69,11 +70,10 @@ def test_board_json_has_what_the_tools_read(board):
 
 # --- emulate --board: results -------------------------------------------------------
 
-@pytest.mark.parametrize("camera_api", be.CAMERA_APIS)
 @pytest.mark.parametrize("board", MODEL_SIZED)
-def test_model_sized_camera_equals_classify_of_the_frame_it_delivered(board, camera_api, photos, blob,
+def test_model_sized_camera_equals_classify_of_the_frame_it_delivered(board, photos, blob,
                                                                      default_blob, tmp_path):
-    emu = be.run(board, photos, default_blob, camera_api=camera_api)
+    emu = be.run(board, photos, default_blob)
     assert emu.status == 0, emu.lines
     assert [r["frame"] for r in emu.results] == list(range(len(photos)))
     # What the camera delivered, as a picture: classify sees exactly these pixels.
@@ -117,6 +117,115 @@ def test_openmv_runs_the_devices_own_geometry_on_320x240_frames(photos, blob, de
         assert r["confidence"] == (int(want[top]) - blob.out_zero) * blob.out_scale
 
 
+# --- every driver combination a user can have -------------------------------------------
+
+COMBINATIONS = [pytest.param(board, d, id=f"{board}-{d['camera_driver']}-{d['display_driver']}-{d['runtime']}")
+                for board in MODEL_SIZED for d in driver_products(be.board_info(board))]
+
+
+@pytest.fixture(scope="module")
+def reference(photos, blob):
+    """tflite-micro's int8 scores on the device input of the frames every ESP32 camera
+    delivers for the first two photos (computed from the photos, not by any driver)."""
+    from host_tools.data.images import open_image
+    frames = [be.encode_frame(be.frame_pixels(open_image(p), 96, 96), "RGB565_BE") for p in photos[:2]]
+    eng = TflmEngine(blob.model)
+    return frames, [eng.run(device_input(f, 96, 96, "RGB565_BE", blob)) for f in frames]
+
+
+@pytest.mark.parametrize("board, drivers", COMBINATIONS)
+def test_every_driver_combination_gives_the_same_answers_and_a_lit_screen(board, drivers, photos, blob,
+                                                                          default_blob, reference):
+    emu = be.run(board, photos[:2], default_blob, **drivers)
+    assert emu.status == 0, emu.lines
+    frames, scores = reference
+    assert emu.frames == frames          # the same 96x96 RGB565 bytes, whichever camera module
+    for r, want in zip(emu.results, scores):
+        assert r["scores"] == [int(v) for v in want]
+        top = int(np.argmax(want))
+        assert (r["index"], r["label"]) == (top, blob.labels[top])
+        assert r["confidence"] == (int(want[top]) - blob.out_zero) * blob.out_scale
+    made = "interpreter_make_new" in "\n".join(emu.lines)
+    assert made == (drivers["runtime"] == "microlite")   # tflm is preferred when the firmware has it
+    if drivers["display_driver"] == "none":
+        assert emu.screens == [None, None]
+        return
+    for screen, frame in zip(emu.screens, emu.frames):
+        pixels = np.asarray(screen)
+        assert pixels.any(), "the LCD is black"
+        np.testing.assert_array_equal(pixels[48:144, 72:168], be.camera_view(frame, 96, 96, "RGB565_BE"))
+
+
+def test_tflm_is_preferred_when_the_firmware_has_both_runtimes(blob):
+    with be.fake_drivers(runtime="tflm") as fakes:
+        microlite = be._load("microlite", os.path.join(be.FAKES_DIR, "microlite.py"))
+        microlite.runner = be.TflmRunner
+        board = be.load_board("esp32s3_eye")
+        it = board.interpreter(blob.model, blob.arena_size, blob.input_size(), len(blob.labels))
+        out = bytearray(2)
+        it.invoke(bytes(blob.input_size()), out)
+        assert type(it._it) is fakes["tflm"].Interpreter and microlite.interpreters == []
+
+
+def test_lemariva_flips_with_flip_and_cnadler86_with_set_vflip(photos):
+    from host_tools.data.images import open_image
+    source = be.camera_source(be.board_info("esp32s3_eye"), lambda: open_image(photos[0]))
+    with be.fake_drivers(camera_driver="lemariva") as fakes:
+        be.load_board("esp32s3_eye").camera()
+        assert fakes["camera"].state["vflip"] == 1 and not hasattr(fakes["camera"], "set_vflip")
+    with be.fake_drivers(camera_driver="cnadler86") as fakes:
+        fakes["camera"].source = source
+        be.load_board("esp32s3_eye").camera()
+        assert fakes["camera"].cameras[-1].vflip is True
+        be.load_board("xiao_esp32s3_sense").camera()
+        assert fakes["camera"].cameras[-1].vflip is False
+
+
+def test_cnadler86_frames_are_signed_and_the_board_hands_the_app_bytes(tmp_path):
+    red = red_photo(tmp_path)
+    with be.fake_drivers(camera_driver="cnadler86") as fakes:
+        from host_tools.data.images import open_image
+        fakes["camera"].source = be.camera_source(be.board_info("esp32s3_eye"), lambda: open_image(red))
+        board = be.load_board("esp32s3_eye")
+        cam = board.camera()
+        raw = fakes["camera"].cameras[-1].capture()
+        assert raw[0] == -8 and raw[1] == 0              # 0xF8 read through memoryview('b')
+        frame = cam.capture()
+        assert frame[0] == 0xF8 and bytes(frame) == bytes(raw)
+
+
+def tampered_blob(blob_path, tmp_path, arena):
+    from host_tools.blob import pack
+    b = read(blob_path)
+    path = tmp_path / f"arena{arena}.blob"
+    path.write_bytes(pack(bytes(b.model), b.labels, arena))
+    return str(path)
+
+
+def test_microlite_without_a_usable_arena_figure_stops_with_one_line_before_the_interpreter(
+        photos, default_blob, tmp_path):
+    for arena in (0, 1000):
+        emu = be.run("esp32s3_eye", photos[:1], tampered_blob(default_blob, tmp_path, arena), runtime="microlite")
+        assert emu.status == 1 and not emu.results
+        assert emu.lines[-1] == (f"OSError: microlite: the blob's tensor arena ({arena} bytes) cannot hold the "
+                                 "model's 27650 input and output bytes; pack the model with its measured arena "
+                                 "(microlite cannot report a short arena: the chip would reset)")
+        assert not any("interpreter_make_new" in line for line in emu.lines)
+    emu = be.run("esp32s3_eye", photos[:1], tampered_blob(default_blob, tmp_path, 0), runtime="tflm")
+    assert emu.status == 0   # tflm gets the default arena, and would say what it lacks
+
+
+def test_a_short_arena_panics_on_microlite_and_is_a_clear_error_on_tflm(photos, default_blob, tmp_path):
+    short = tampered_blob(default_blob, tmp_path, 30000)    # holds the tensors, not the model's needs
+    emu = be.run("esp32s3_eye", photos[:1], short, runtime="microlite")
+    assert emu.status == 1 and not emu.results
+    assert "AllocateTensors() failed!" in emu.lines
+    assert emu.lines[-1].startswith("panic: microlite: NULL tflite-micro interpreter dereferenced")
+    emu = be.run("esp32s3_eye", photos[:1], short, runtime="tflm")
+    assert emu.status == 1
+    assert emu.lines[-1].startswith("ValueError: tflm: arena_size 41596 is too small for this model: it needs")
+
+
 # --- the fakes behave like the drivers ------------------------------------------------
 
 def red_photo(tmp_path):
@@ -144,8 +253,8 @@ def test_square_frames_are_classifys_pixels_exactly(photos):
         assert wide.shape == (240, 320, 3)
 
 
-def test_microlite_fake_takes_only_a_bytearray_like_the_c_module(blob, default_blob):
-    with be.fake_drivers() as fakes:
+def test_microlite_fake_takes_only_a_bytearray_and_panics_on_a_failed_allocation(blob, default_blob):
+    with be.fake_drivers(runtime="microlite") as fakes:
         microlite = fakes["microlite"]
         with pytest.raises(TypeError, match="bytearray"):
             microlite.interpreter(blob.model, 140000, None, None)   # a memoryview slice
@@ -154,20 +263,45 @@ def test_microlite_fake_takes_only_a_bytearray_like_the_c_module(blob, default_b
                                        lambda i: i.getInputTensor(0).setValue(0, 200),
                                        lambda i: seen.append(i.getOutputTensor(0).getValue(0)))
         assert interp.invoke() == 0 and interp._input[0] == 200 and -128 <= seen[0] <= 127
-        tiny = microlite.interpreter(bytearray(blob.model), 1000, None, None)
-        assert tiny.invoke() == 1   # the C module's "Invoke() failed!"
+        # AllocateTensors fails: the interpreter stays NULL, and the next use crashes the chip
+        tiny = microlite.interpreter(bytearray(blob.model), 1000, lambda i: None, None)
+        panic = fakes["machine"].Panic
+        assert not issubclass(panic, Exception)          # the app's `except Exception` cannot hide it
+        with pytest.raises(panic, match="NULL"):
+            tiny.invoke()
+        with pytest.raises(panic):
+            tiny.getInputTensor(0)
 
 
-def test_esp32s3_eye_lcd_text_uses_framebufs_font_in_the_panels_byte_order(blob):
-    with be.fake_drivers() as fakes:
+def test_tflm_fake_follows_modtflm(blob, default_blob):
+    with be.fake_drivers(runtime="tflm") as fakes:
+        tflm = fakes["tflm"]
+        it = tflm.Interpreter(blob.model, 200000)         # a memoryview slice: used in place
+        assert it.input_shape == (1, 96, 96, 3) and it.output_shape == (1, 2)
+        assert (it.input_scale, it.input_zero_point) == (blob.in_scale, blob.in_zero)
+        out = bytearray(2)
+        with pytest.raises(ValueError, match="input is 5 bytes; the model's input tensor is 27648"):
+            it.invoke(bytes(5), out)
+        with pytest.raises(TypeError):
+            it.invoke(bytes(27648), bytes(2))
+        with pytest.raises(ValueError, match=r"arena_size 1000 is too small for this model: it needs \d+ bytes"):
+            tflm.Interpreter(blob.model, 1000)
+        with pytest.raises(ValueError, match="positive"):
+            tflm.Interpreter(blob.model, 0)
+        assert "CONV_2D" in tflm.OPS
+
+
+@pytest.mark.parametrize("display", ["st7789", "st7789py"])
+def test_esp32s3_eye_lcd_text_uses_framebufs_font_in_the_panels_byte_order(blob, display):
+    with be.fake_drivers(display_driver=display) as fakes:
         board = be.load_board("esp32s3_eye")
         lcd = board.display()
         assert (lcd.width, lcd.height) == (240, 240)
         lcd.fill(0)
         lcd.text("A", 16, 8, 0x07E0)        # green: not the same read in either byte order
         lcd.fill_rect(100, 100, 4, 2, 0xF800)
-        panel = fakes["st7789"].panels[-1]
-        assert panel.initialized and panel.clipped == 0
+        panel = fakes["st7789_controller"].panels[-1]
+        assert panel.showing() and panel.clipped == 0
         img = np.asarray(be.rgb565_image(panel.ram, 240, 240, big_endian=True))
         cell = np.zeros(128, np.uint8)
         fb = fakes["framebuf"].FrameBuffer(cell, 8, 8, fakes["framebuf"].RGB565)
@@ -175,7 +309,10 @@ def test_esp32s3_eye_lcd_text_uses_framebufs_font_in_the_panels_byte_order(blob)
         glyph = cell.reshape(8, 8, 2)[..., 0] == 1
         np.testing.assert_array_equal(np.all(img[8:16, 16:24] == (0, 255, 0), axis=-1), glyph)
         assert (img[100, 100] == (255, 0, 0)).all() and (img[99, 100] == 0).all()
-        assert fakes["machine"].Pin.levels[48] == 1   # backlight on
+        # The backlight: lit while GPIO48 is low (board.json), and never handed to the driver,
+        # which would drive it high (off) in init() or its constructor.
+        assert fakes["machine"].Pin.levels[48] == be.board_info("esp32s3_eye")["display"]["backlight_on_level"] == 0
+        assert fakes[display].panels[-1].backlight is None
 
 
 def test_esp32s3_eye_screen_shows_the_frame_and_the_result(photos, default_blob):
@@ -212,7 +349,7 @@ def test_openmv_keeps_the_model_as_a_tflite_file_and_shows_the_lcd(photos, blob,
 def test_cli_emulate_board_prints_like_emulate_and_writes_the_lcd(photos, default_blob, tmp_path):
     frames = tmp_path / "frames"
     status, out, err = run_cli("emulate", "--board", "esp32s3_eye", "--json", "--model", default_blob,
-                               "--frames-dir", str(frames), *photos[:2])
+                               "--runtime", "microlite", "--frames-dir", str(frames), *photos[:2])
     assert status == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["image"] for r in rows] == photos[:2]

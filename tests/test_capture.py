@@ -411,6 +411,54 @@ def test_emulate_serve_puts_a_board_on_a_pseudo_terminal(default_blob):
     assert proc.returncode == 130 and err.strip() == "emulate: interrupted"
 
 
+@pytest.mark.parametrize("drivers", [("cnadler86", "st7789", "tflm"), ("cnadler86", "st7789py", "microlite")])
+def test_capture_from_an_emulated_esp32s3_eye_with_cnadler86s_camera(drivers, default_blob, tmp_path):
+    # cnadler86's capture() gives a signed memoryview ('b'): the board must send the
+    # frame's bytes, so that the @frame CRC holds and the photos are the camera's frames.
+    import signal
+    camera, display, runtime = drivers
+    data = tmp_path / "photos"
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "emulate", "--serve", "--board", "esp32s3_eye",
+                             "--camera-driver", camera, "--display-driver", display, "--runtime", runtime,
+                             "--model", default_blob, *PHOTOS], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("esp32s3_eye emulated on /dev/pts/"), first + proc.stderr.read()
+        status, out, err = run_cli("capture", "--port", first.split()[3], "--label", "cup", "--count", "2",
+                                   "--every", "0", "--timeout", "30", str(data))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert status == 0, err
+    assert out.strip() == f"wrote 2 photos to {data / 'cup'} (0001.png .. 0002.png)"
+    photos = [device_pixels(camera_frame("esp32s3_eye", n, None), 96, 96, "RGB565_BE", 96)
+              for n in range(len(PHOTOS))]
+    for name in ("0001.png", "0002.png"):
+        pixels = np.asarray(Image.open(data / "cup" / name))
+        assert any(np.array_equal(pixels, want) for want in photos), name
+
+
+@pytest.mark.parametrize("board, drivers", [
+    ("esp32s3_eye", ("lemariva", "st7789py", "microlite")), ("esp32s3_eye", ("lemariva", "none", "tflm")),
+    ("esp32s3_eye", ("cnadler86", "st7789", "microlite")), ("xiao_esp32s3_sense", ("lemariva", "none", "microlite"))])
+def test_monitor_and_frames_on_a_served_esp32_board_with_other_drivers(board, drivers, default_blob):
+    import io
+    import json
+    from host_tools.device.monitor import monitor
+    names = dict(zip(("camera_driver", "display_driver", "runtime"), drivers))
+    with EmulatedBoard(board, PHOTOS, default_blob, fps=20, **names) as b:
+        (frame,) = cap.frames(b.port, count=1)
+        out = io.StringIO()
+        assert monitor(b.port, as_json=True, count=2, out=out) == 0
+    np.testing.assert_array_equal(np.frombuffer(frame.data, np.uint8),
+                                  np.frombuffer(camera_frame(board, frame.n, None), np.uint8))
+    want = ["person", "non_person", "non_person"]     # astronaut, coffee, chelsea on the default model
+    assert frame.result["label"] == want[frame.n % 3]
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(rows) == 2 and all(r["label"] == want[r["frame"] % 3] for r in rows)
+
+
 def test_a_label_folder_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "mug").write_text("a file")
     with pytest.raises(UserError, match="mug: not a folder"):

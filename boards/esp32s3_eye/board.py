@@ -1,4 +1,4 @@
-"""Espressif ESP32-S3-EYE: OV2640 camera, 240x240 ST7789 LCD, microlite (tflite-micro).
+"""Espressif ESP32-S3-EYE: OV2640 camera, 240x240 ST7789 LCD, tflite-micro (`tflm` or microlite).
 
 Copied to the device as board.mpy; firmware/main.py runs
 
@@ -6,13 +6,11 @@ Copied to the device as board.mpy; firmware/main.py runs
     app.main(board)
 
 The camera, LCD and interpreter adapters are firmware/esp32cam.py's (shared with
-the XIAO ESP32S3 Sense); this module holds the board's pins. Firmware: MicroPython
-with the `microlite` module (tensorflow-micropython-examples) and an ESP32
-`camera` module: lemariva's API (camera.init / camera.capture, the one
-microlite's camera builds bundle) or cnadler86's micropython-camera-API
-(camera.Camera), detected at run time. The screen needs russhughes' `st7789` C
-module (or the slower pure-Python `st7789py`); without one, display() returns
-None and the results go to the serial line only.
+the XIAO ESP32S3 Sense); this module holds the board's pins and levels. The
+drivers (camera API, st7789 or st7789py, tflm or microlite) are recognised at run
+time by what their modules have; docs/boards.md says which firmware has them.
+Without an st7789 driver, display() returns None and the results go to the
+serial line only.
 """
 try:
     from micropython import const
@@ -45,6 +43,9 @@ _LCD_MOSI = const(47)
 _LCD_CS = const(44)
 _LCD_DC = const(43)
 _LCD_BL = const(48)
+# The backlight is lit while GPIO48 is low (esp-bsp bsp/esp32_s3_eye sets its PWM
+# duty to 1023 * (100 - percent) / 100; esp-who: BOARD_LCD_BK_LIGHT_ON_LEVEL 0).
+_LCD_BL_ON = const(0)
 
 
 def camera():
@@ -55,8 +56,8 @@ def camera():
 def display():
     return esp32cam.st7789_display(_LCD_W, _LCD_H, spi=_LCD_SPI, baudrate=_LCD_HZ, sck=_LCD_SCK,
                                    mosi=_LCD_MOSI, cs=_LCD_CS, dc=_LCD_DC, backlight=_LCD_BL,
-                                   rgb=True, inverted=True)
+                                   backlight_on=_LCD_BL_ON, rgb=True, inverted=True)
 
 
 def interpreter(model, arena_size, input_size, output_size):
-    return esp32cam.microlite_interpreter(model, arena_size, input_size, output_size)
+    return esp32cam.interpreter(model, arena_size, input_size, output_size)

@@ -6,7 +6,16 @@ and on MicroPython.
 
     led = Pin(21, Pin.OUT, value=1)
     led.value(0)            # Pin.log == [(21, 1), (21, 0)]
+
+Panic is not part of `machine`: the other fakes raise it where the real chip
+would crash (a CPU exception in C code, then a reset). It derives from
+BaseException, so the app's `except Exception` cannot swallow it, and the host
+emulation stops the board there.
 """
+
+
+class Panic(BaseException):
+    """The chip crashed in a driver's C code (the real board resets here)."""
 
 
 class Pin:

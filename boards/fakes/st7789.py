@@ -1,26 +1,27 @@
-"""Host fake of russhughes' `st7789` display driver (st7789_mpy C module API).
+"""Host fake of russhughes' `st7789` C module (st7789_mpy).
+Loaded as `st7789` when an emulation asks for `--display-driver st7789`.
 
-It models the controller's memory: `panel.ram` holds width x height pixels as
-RGB565 *big-endian* bytes, the order the ST7789 takes them over SPI. fill(),
-fill_rect() and pixel() take an RGB565 int (the driver swaps it onto the wire);
-blit_buffer() copies bytes as they are, so its buffer must already be big-endian,
-as with the real driver. Nothing shows before init(), as on the real panel.
-Draws that fall outside the panel are clipped and counted in `panel.clipped`.
-Runs on CPython and on MicroPython.
+Follows russhughes/st7789_mpy at commit f629308d, st7789/st7789.c (cited as C:line).
+The panel itself is st7789_controller.Controller (`panel.controller`): RGB565
+bytes high byte first, asleep and dark until init(). Runs on CPython and on
+MicroPython.
 
-    panel = ST7789(spi, 240, 240, dc=Pin(43), cs=Pin(44), backlight=Pin(48))
+    panel = ST7789(spi, 240, 240, dc=Pin(43), cs=Pin(44))
     panel.init(); panel.fill(0); panel.blit_buffer(buf, 0, 0, 8, 8)
 """
+from st7789_controller import Controller
 
-BLACK = 0x0000
+BLACK = 0x0000     # st7789.h, exported at C:2541-2548
 WHITE = 0xFFFF
 RED = 0xF800
 GREEN = 0x07E0
 BLUE = 0x001F
-RGB = 0x00
+RGB = 0x00         # ST7789_MADCTL_RGB / _BGR (st7789.h:47-48, C:2556-2557)
 BGR = 0x08
 
-panels = []   # every panel made, for inspection
+_SIZES = ((240, 320), (170, 320), (240, 240), (135, 240), (128, 160), (80, 160), (128, 128))
+
+panels = []   # every ST7789 made, for inspection
 
 
 def color565(r, g, b):
@@ -28,88 +29,79 @@ def color565(r, g, b):
 
 
 class ST7789:
-    def __init__(self, spi, width, height, reset=None, dc=None, cs=None, backlight=None,
-                 rotations=None, rotation=0, color_order=BGR, inversion=True, options=0,
-                 buffer_size=0):
+    # spi, width, height positional; the rest keyword-only, with these defaults (C:2433-2448):
+    # colour order RGB, inversion on.
+    def __init__(self, spi, width, height, *, reset=None, dc=None, cs=None, backlight=None,
+                 rotations=None, rotation=0, custom_init=None, color_order=RGB, inversion=True,
+                 options=0, buffer_size=0):
         if dc is None:
-            raise ValueError("dc pin is required")
-        if (width, height) not in ((240, 240), (135, 240), (240, 320), (170, 320), (128, 160)):
-            raise ValueError("Unsupported display. Only 240x320, 240x240, 170x320, 135x240 and 128x160 are supported without a rotations table")
+            raise ValueError("must specify dc pin")                  # C:2503-2505
+        if rotations is None and (width, height) not in _SIZES:
+            raise ValueError("this fake knows only the sizes with a built-in rotation table (C:1107-1123)")
+        # The constructor only stores its arguments: nothing goes to the panel (C:2452-2533).
         self.spi = spi
         self._width = width
         self._height = height
         self.backlight = backlight
         self.color_order = color_order
-        self.inversion = inversion
+        self.inversion = bool(inversion)
         self.rotation_value = rotation
-        self.initialized = False
-        self.ram = bytearray(width * height * 2)
-        self.clipped = 0
-        self.draws = 0
+        self.controller = Controller(width, height)
         panels.append(self)
 
     def init(self):
-        self.initialized = True
+        # Hard and soft reset, SLPOUT, COLMOD, INVON or INVOFF as set, NORON, DISPON,
+        # MADCTL, the whole panel black, then the backlight pin high (C:1221-1269).
+        c = self.controller
+        c.reset()
+        c.sleep_out()
+        c.invert(self.inversion)
+        c.on()
+        c.fill(0, 0, self._width, self._height, BLACK)
         if self.backlight is not None:
             self.backlight.value(1)
 
     def on(self):
         if self.backlight is not None:
-            self.backlight.value(1)
+            self.backlight.value(1)       # C:1272-1282
+        return None
 
     def off(self):
         if self.backlight is not None:
-            self.backlight.value(0)
+            self.backlight.value(0)       # C:1284-1294
+        return None
 
-    def width(self):
-        return self._width
-
-    def height(self):
-        return self._height
+    def sleep_mode(self, value):
+        if value:                         # SLPIN / SLPOUT (C:359-368)
+            self.controller.sleep_in()
+        else:
+            self.controller.sleep_out()
 
     def inversion_mode(self, value):
-        self.inversion = bool(value)
+        self.inversion = bool(value)      # INVON / INVOFF (C:370-381)
+        self.controller.invert(self.inversion)
 
-    def _rows(self, x, y, w, h):
-        # The visible part of a rectangle: (x0, x1, y0, y1), counting what is clipped.
-        x0 = max(0, x)
-        y0 = max(0, y)
-        x1 = min(self._width, x + w)
-        y1 = min(self._height, y + h)
-        if x0 != x or y0 != y or x1 != x + w or y1 != y + h:
-            self.clipped += 1
-        return x0, x1, y0, y1
+    def width(self):
+        return self._width                # C:1153-1157
+
+    def height(self):
+        return self._height               # C:1159-1163
 
     def fill_rect(self, x, y, w, h, color):
-        if not self.initialized or w <= 0 or h <= 0:
-            return
-        self.draws += 1
-        x0, x1, y0, y1 = self._rows(x, y, w, h)
-        if x1 <= x0 or y1 <= y0:
-            return
-        run = bytes(((color >> 8) & 0xFF, color & 0xFF)) * (x1 - x0)
-        for yy in range(y0, y1):
-            o = 2 * (yy * self._width + x0)
-            self.ram[o:o + len(run)] = run
+        # A window outside the panel is not sent (set_window, C:188-194); the colour
+        # goes out byte-swapped, high byte first (fill_color_buffer, C:230-250).
+        self.controller.fill(x, y, w, h, color)   # C:383-411
 
     def fill(self, color):
-        self.fill_rect(0, 0, self._width, self._height, color)
+        self.controller.fill(0, 0, self._width, self._height, color)   # C:413-425
 
     def pixel(self, x, y, color):
-        self.fill_rect(x, y, 1, 1, color)
+        self.controller.fill(x, y, 1, 1, color)
 
     def blit_buffer(self, buffer, x, y, width, height):
-        if len(buffer) < width * height * 2:
-            raise ValueError("buffer too small")
-        if not self.initialized:
-            return
-        self.draws += 1
-        x0, x1, y0, y1 = self._rows(x, y, width, height)
-        for yy in range(y0, y1):
-            src = 2 * ((yy - y) * width + (x0 - x))
-            o = 2 * (yy * self._width + x0)
-            n = 2 * (x1 - x0)
-            self.ram[o:o + n] = buffer[src:src + n]
+        # Any buffer object; at most width * height * 2 of its bytes, as they are
+        # (C:514-542): no size check, a short buffer draws part of the window.
+        self.controller.write(x, y, width, height, buffer, min(len(buffer), width * height * 2))
 
     def text(self, font, s, x, y, fg=WHITE, bg=BLACK):
         raise NotImplementedError("this fake draws text only through blit_buffer")

@@ -1,4 +1,4 @@
-"""Seeed Studio XIAO ESP32S3 Sense: OV2640 camera, no screen, microlite (tflite-micro).
+"""Seeed Studio XIAO ESP32S3 Sense: OV2640 camera, no screen, tflite-micro (`tflm` or microlite).
 
 Copied to the device as board.mpy; firmware/main.py runs
 
@@ -10,10 +10,9 @@ There is no display: display() returns None, the results go to the serial line
 low) is on while class 0 of the model (e.g. "person") is the top class.
 
 The camera and interpreter adapters are firmware/esp32cam.py's (shared with the
-ESP32-S3-EYE); this module holds the board's pins. Firmware: MicroPython with the
-`microlite` module (tensorflow-micropython-examples) and an ESP32 `camera` module:
-lemariva's API (camera.init / camera.capture) or cnadler86's
-micropython-camera-API (camera.Camera), detected at run time.
+ESP32-S3-EYE); this module holds the board's pins. The drivers (camera API,
+tflm or microlite) are recognised at run time by what their modules have;
+docs/boards.md says which firmware has them.
 """
 try:
     from micropython import const
@@ -53,5 +52,5 @@ def display():
 def interpreter(model, arena_size, input_size, output_size):
     from machine import Pin
     led = Pin(_LED_PIN, Pin.OUT, value=1 - _LED_ON)   # off
-    return esp32cam.microlite_interpreter(model, arena_size, input_size, output_size,
-                                          led=led, led_class=_LED_CLASS, led_on=_LED_ON)
+    return esp32cam.interpreter(model, arena_size, input_size, output_size,
+                                led=led, led_class=_LED_CLASS, led_on=_LED_ON)

@@ -1,9 +1,10 @@
 """`emulate --board NAME`: a real board's module on the host, against fakes of its drivers.
 
-boards/NAME/board.py runs unchanged. Its driver modules (`camera`, `microlite`,
-`st7789`, `machine`, `framebuf`; OpenMV's `omv`, `csi`, `sensor`, `image`, `display`,
-`ml`) are replaced by the fakes in boards/fakes/, which behave like the real drivers
-(OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
+boards/NAME/board.py runs unchanged. Its driver modules (`camera`, `tflm` or
+`microlite`, `st7789` or `st7789py`, `machine`, `framebuf`; OpenMV's `omv`, `csi`,
+`sensor`, `image`, `display`, `ml`) are replaced by the fakes in boards/fakes/,
+which follow the real drivers' sources (driver_fakes.py: the ESP32 boards' driver
+combination; OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
 
 - the camera delivers each photo as one frame at the board's frame size, in the
   board's pixel format and byte order (RGB565 big-endian from esp32-camera,
@@ -25,7 +26,6 @@ for a 96x96 camera that is the photo's 96x96 crop in RGB565; for a larger frame
 own geometry, which `classify`'s bilinear resize does not reproduce.
 """
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -38,17 +38,12 @@ from PIL import Image
 
 from .. import DEFAULT_BLOB, ROOT, UserError
 from .device_code import device_imports
+from .driver_fakes import (CAMERA_DRIVERS, DISPLAY_DRIVERS, FAKES_DIR, OPENMV_FIRMWARES,  # noqa: F401
+                           RUNTIMES, TflmRunner, _load, driver_choice, fake_drivers, led_on, screen)
 from ..infer.results import parse_result_line
 
 BOARDS_DIR = os.path.join(ROOT, "boards")
-FAKES_DIR = os.path.join(BOARDS_DIR, "fakes")
 FIRMWARE_DIR = os.path.join(ROOT, "firmware")
-
-# Fake driver modules, in load order (image imports framebuf; sensor, csi and ml import image, ml omv).
-_FAKES = ("framebuf", "machine", "microlite", "st7789", "omv", "image", "sensor", "csi", "display", "ml")
-CAMERA_APIS = ("lemariva", "cnadler86")
-# --openmv: the OpenMV firmware the fakes follow (csi exists from 4.8 on)
-OPENMV_FIRMWARES = {"4": (4, 6, 0), "4.8": (4, 8, 1), "5": (5, 0, 0)}
 BYTES_PER_PIXEL = {"RGB888": 3, "RGB565_BE": 2, "RGB565_LE": 2, "GRAY": 1}
 
 
@@ -135,78 +130,7 @@ def rgb565_image(data, width, height, big_endian):
     return Image.fromarray(camera_view(data, width, height, "RGB565_BE" if big_endian else "RGB565_LE"))
 
 
-# --- interpreter backend ----------------------------------------------------
-
-class TflmRunner:
-    """The model in tflite-micro's Python runtime, behind the fakes' runner protocol."""
-
-    def __init__(self, model, arena_size=None):
-        from tflite_micro import runtime
-
-        from ..quiet import captured_fds
-        try:
-            with captured_fds((1,)):  # its constructor prints to C stdout
-                self._interp = runtime.Interpreter.from_bytes(bytes(model), arena_size=arena_size)
-        except RuntimeError as e:
-            raise MemoryError(f"tflite-micro could not allocate its tensors: {e}") from None
-        i = self._interp.get_input_details(0)
-        o = self._interp.get_output_details(0)
-        if i["dtype"] != np.int8 or o["dtype"] != np.int8:
-            raise ValueError("only int8 input and output are supported")
-        self.input_shape = tuple(int(v) for v in i["shape"])
-        self.output_shape = tuple(int(v) for v in o["shape"])
-        self.input_size = int(np.prod(self.input_shape))
-        self.output_size = int(np.prod(self.output_shape))
-        qi, qo = i["quantization_parameters"], o["quantization_parameters"]
-        self.input_scale, self.input_zero_point = float(qi["scales"][0]), int(qi["zero_points"][0])
-        self.output_scale, self.output_zero_point = float(qo["scales"][0]), int(qo["zero_points"][0])
-
-    def run(self, data):
-        x = np.frombuffer(bytes(data), dtype=np.int8).reshape(self.input_shape)
-        self._interp.set_input(x, 0)
-        self._interp.invoke()
-        return np.asarray(self._interp.get_output(0), dtype=np.int8).tobytes()
-
-
-# --- fakes and the board module ---------------------------------------------
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextlib.contextmanager
-def fake_drivers(camera_api="lemariva", openmv="5"):
-    """Fresh fake driver modules in sys.modules (the board's imports find them);
-    everything is put back afterwards. Yields {name: module}."""
-    if camera_api not in CAMERA_APIS:
-        raise ValueError(f"camera_api must be one of {', '.join(CAMERA_APIS)}; got {camera_api}")
-    if openmv not in OPENMV_FIRMWARES:
-        raise ValueError(f"openmv must be one of {', '.join(OPENMV_FIRMWARES)}; got {openmv}")
-    names = _FAKES + ("camera", "board")
-    saved = {n: sys.modules.get(n) for n in names}
-    fakes = {}
-    try:
-        for name in _FAKES:
-            fakes[name] = _load(name, os.path.join(FAKES_DIR, name + ".py"))
-        fakes["camera"] = _load("camera", os.path.join(FAKES_DIR, f"camera_{camera_api}.py"))
-        fakes["microlite"].runner = TflmRunner
-        fakes["ml"].runner = TflmRunner
-        omv = fakes["omv"]
-        omv.version_major, omv.version_minor, omv.version_patch = OPENMV_FIRMWARES[openmv]
-        if OPENMV_FIRMWARES[openmv] < (4, 8):
-            sys.modules["csi"] = None   # `import csi` raises ImportError, as on that firmware
-        yield fakes
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-
+# --- the board module ---------------------------------------------------------
 
 def load_board(name):
     """boards/NAME/board.py as the module `board` (call inside fake_drivers()).
@@ -259,47 +183,87 @@ class Emulation:
         self.status = 0
 
 
-def _screen(fakes, info):
-    """The display's current picture, or None (no display, or nothing drawn)."""
-    driver = (info.get("display") or {}).get("driver")
-    if driver == "st7789":
-        panels = fakes["st7789"].panels
-        if panels and panels[-1].initialized:
-            p = panels[-1]
-            return rgb565_image(p.ram, p.width(), p.height(), big_endian=True)
-    elif driver == "openmv_lcd_shield":
-        shown = fakes["display"].displays
-        if shown and shown[-1].last is not None:
-            d = shown[-1]
-            return rgb565_image(d.last, d.width(), d.height(), big_endian=False)
-    return None
+def camera_source(info, photo):
+    """The fakes' source(w, h, fmt): the photo photo() names, framed as board.json's camera."""
+    cam = info["camera"]
+    want = (cam["width"], cam["height"], cam["format"])
+    channels = 1 if cam["format"] == "GRAY" else 3
+
+    def source(w, h, fmt):
+        if (w, h, fmt) != want:
+            raise ValueError(f"board.json says {want[0]}x{want[1]} {want[2]}, "
+                             f"but the board set up the camera for {w}x{h} {fmt}")
+        return encode_frame(frame_pixels(photo(), w, h, channels), fmt)
+    return source
 
 
-def _led_on(fakes, info):
-    led = info.get("led")
-    if not led:
-        return None
-    level = fakes["machine"].Pin.levels.get(led["pin"])
-    if level is None:
-        return None
-    return (level == 0) if led.get("active_low") else (level == 1)
+class _CameraProxy:
+    # The board's camera: before(n) is called before the app's capture n (False: end
+    # of input, None is returned), after(frame) with the frame the app receives.
+    def __init__(self, real, before, after):
+        self._real, self._before, self._after = real, before, after
+        self.width, self.height, self.format = real.width, real.height, real.format
+        self._n = 0
+
+    def capture(self):
+        if self._before(self._n) is False:
+            return None
+        frame = self._real.capture()
+        self._after(frame)
+        self._n += 1
+        return frame
 
 
-def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api="lemariva",
-        device_dir=None, openmv="5"):
+def wrap_camera(board, info, before, after=lambda frame: None):
+    """board.camera() checked against board.json, its captures reported (see _CameraProxy)."""
+    cam = info["camera"]
+    want = (cam["width"], cam["height"], cam["format"])
+    real_camera = board.camera
+
+    def camera():
+        c = real_camera()
+        if (c.width, c.height, c.format) != want:
+            raise ValueError(f"board.json says {want[0]}x{want[1]} {want[2]}, board.camera() "
+                             f"gives {c.width}x{c.height} {c.format}")
+        return _CameraProxy(c, before, after)
+    board.camera = camera
+
+
+def run_main(board, model_path, fakes, end_line=lambda: None):
+    """app.main() as the device runs it; 0, or 1 after printing what stopped it:
+    a traceback, or the panic of a driver's C code (on a real ESP32 the chip then
+    resets and main.py starts the app again: a reboot loop)."""
+    import app
+    try:
+        app.main(board, model_path)
+    except fakes["machine"].Panic as e:
+        end_line()
+        print(f"panic: {e}; a real board resets here and runs main.py again")
+        return 1
+    except Exception:
+        end_line()
+        print(traceback.format_exc().rstrip())
+        return 1
+    return 0
+
+
+def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=None, openmv="5",
+        camera_api=None, **drivers):
     """Run firmware/app.py with boards/BOARD/board.py on the fakes, one frame per image.
 
     echo: a stream that receives the board's output lines as they come.
     device_dir: the working directory the board sees as its filesystem
     (default: a temporary one). openmv: the OpenMV firmware the OpenMV fakes
-    follow (a key of OPENMV_FIRMWARES). Returns an Emulation.
+    follow (a key of OPENMV_FIRMWARES). drivers: camera_driver, display_driver,
+    runtime (driver_fakes; the defaults are the project's firmware); camera_api is
+    the old name of camera_driver. Returns an Emulation.
     """
     from ..data.images import open_image
 
+    if camera_api is not None:
+        drivers.setdefault("camera_driver", camera_api)
     info = board_info(board_name)
-    cam = info["camera"]
-    width, height, fmt = cam["width"], cam["height"], cam["format"]
-    channels = 1 if fmt == "GRAY" else 3
+    drivers = driver_choice(info, **drivers)
     photos = [open_image(p) for p in image_paths]   # ImageError names the file
     emu = Emulation(board_name, list(image_paths))
     out = _Lines(echo)
@@ -308,61 +272,26 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, camera_api=
     model_path = os.path.abspath(model_path)
     try:
         os.chdir(device_dir or tmp.name)
-        with device_imports(FIRMWARE_DIR), fake_drivers(camera_api, openmv) as fakes, contextlib.redirect_stdout(out):
+        with device_imports(FIRMWARE_DIR), fake_drivers(openmv=openmv, **drivers) as fakes, \
+                contextlib.redirect_stdout(out):
             current = [0]
-
-            def source(w, h, f):
-                if (w, h, f) != (width, height, fmt):
-                    raise ValueError(f"board.json says {width}x{height} {fmt}, "
-                                     f"but the board set up the camera for {w}x{h} {f}")
-                return encode_frame(frame_pixels(photos[current[0]], w, h, channels), f)
-
-            fakes["camera"].source = source
-            fakes["sensor"].source = source
-            fakes["csi"].source = source
-            board = load_board(board_name)
-            emu.module = board
+            source = camera_source(info, lambda: photos[current[0]])
+            for name in ("camera", "sensor", "csi"):
+                fakes[name].source = source
+            board = emu.module = load_board(board_name)
             emu.fakes = fakes
 
-            def snapshot():
-                emu.screens.append(_screen(fakes, info))
-                emu.leds.append(_led_on(fakes, info))
+            def before(n):
+                if n:                  # the previous frame is complete
+                    emu.screens.append(screen(fakes, info))
+                    emu.leds.append(led_on(fakes, info))
+                if n == len(photos):
+                    return False
+                current[0] = n
+                return True
 
-            class CameraProxy:
-                # Hands the app one frame per photo, then None (end of input).
-                def __init__(self, real):
-                    self._real = real
-                    self.width, self.height, self.format = real.width, real.height, real.format
-                    self._n = 0
-
-                def capture(self):
-                    if self._n:
-                        snapshot()     # the previous frame is complete
-                    if self._n == len(photos):
-                        return None
-                    current[0] = self._n
-                    frame = self._real.capture()
-                    emu.frames.append(bytes(frame))
-                    self._n += 1
-                    return frame
-
-            real_camera = board.camera
-
-            def camera():
-                c = real_camera()
-                if (c.width, c.height, c.format) != (width, height, fmt):
-                    raise ValueError(f"board.json says {width}x{height} {fmt}, board.camera() "
-                                     f"gives {c.width}x{c.height} {c.format}")
-                return CameraProxy(c)
-
-            board.camera = camera
-            import app
-            try:
-                app.main(board, model_path)
-            except Exception:  # the device would print the traceback and stop
-                out.close_line()
-                print(traceback.format_exc().rstrip())
-                emu.status = 1
+            wrap_camera(board, info, before, lambda frame: emu.frames.append(bytes(frame)))
+            emu.status = run_main(board, model_path, fakes, out.close_line)
             out.close_line()
     finally:
         os.chdir(cwd)
@@ -404,7 +333,8 @@ def main(args):
     from ..blob import read
     from ..infer.results import dequantize, format_line
 
-    board_info(args.board)  # an unknown board: one clear line, before any work
+    drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
+    driver_choice(board_info(args.board), **drivers)  # an unknown board or choice: one line, before any work
     openmv = getattr(args, "openmv", None) or "5"
     if openmv not in OPENMV_FIRMWARES:
         raise UserError(f"--openmv must be one of {', '.join(OPENMV_FIRMWARES)}; got {openmv!r}")
@@ -415,7 +345,7 @@ def main(args):
     good, _, failed = open_images(args.images)
     if not good:
         return 1
-    emu = run(args.board, good, model, openmv=openmv)
+    emu = run(args.board, good, model, openmv=openmv, **drivers)
     for line in emu.lines:
         if not line.startswith("@result "):
             print(f"{args.board}: {line}", file=sys.stderr)

@@ -64,65 +64,87 @@ def console(in_fd, out_fd):
 
 
 def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, device_dir=None,
-            openmv="5"):
-    """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever."""
-    from ..blob import read
-    from ..data.images import load_pixels, open_image
-    from .board_emulation import (FIRMWARE_DIR, board_info, encode_frame, fake_drivers, frame_pixels,
-                                  load_board)
+            openmv="5", **drivers):
+    """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever
+    (or until a driver's emulated panic stops it). drivers: camera_driver, display_driver,
+    runtime, for the ESP32 boards (driver_fakes)."""
+    from ..data.images import open_image
+    from .board_emulation import FIRMWARE_DIR, board_info, camera_source, run_main, wrap_camera
     from .device_code import device_imports
+    from .driver_fakes import driver_choice, fake_drivers
 
     wait = _paced(fps)
     model_path = os.path.abspath(model_path)
     if board_name == "host":
-        blob = read(model_path)
-        pixels = [load_pixels(p, blob.height, blob.channels) for p in image_paths]
-
-        def host_frames():
-            for i in itertools.count():
-                wait()
-                yield image_paths[i % len(pixels)], pixels[i % len(pixels)]
-
-        with device_imports(FIRMWARE_DIR, os.path.join(ROOT, "boards", "host")):
-            import board
-            board.configure(host_frames(), model_path)
-            runpy.run_path(os.path.join(FIRMWARE_DIR, "main.py"), run_name="__main__")
-        return
-    cam = board_info(board_name)["camera"]
-    channels = 1 if cam["format"] == "GRAY" else 3
+        return _run_host(image_paths, model_path, wait)
+    info = board_info(board_name)
+    drivers = driver_choice(info, **drivers)
     photos = [open_image(p) for p in image_paths]
+    current = [0]
     made = {}
 
-    def source(w, h, fmt):
-        n = source.count
-        source.count += 1
-        wait()
-        key = (n % len(photos), w, h, fmt)
+    def photo():   # frame n of the app shows photo n % len(photos); each framed once
+        return photos[current[0] % len(photos)]
+
+    source = camera_source(info, photo)
+
+    def cached(w, h, fmt):
+        key = (current[0] % len(photos), w, h, fmt)
         if key not in made:
-            made[key] = encode_frame(frame_pixels(photos[key[0]], w, h, channels), fmt)
+            made[key] = source(w, h, fmt)
         return made[key]
-    source.count = 0
+
+    def before(n):
+        wait()
+        current[0] = n
+
     cwd = os.getcwd()
     try:
         if device_dir:
             os.chdir(device_dir)
-        with device_imports(FIRMWARE_DIR), fake_drivers("lemariva", openmv) as fakes:
+        with device_imports(FIRMWARE_DIR), fake_drivers(openmv=openmv, **drivers) as fakes:
             for name in ("camera", "sensor", "csi"):   # whichever camera API the board module uses
-                fakes[name].source = source
-            board = load_board(board_name)
-            import app
-            app.main(board, model_path)
+                fakes[name].source = cached
+            board = load_board_module(board_name)
+            wrap_camera(board, info, before)
+            return run_main(board, model_path, fakes, sys.stdout.flush)
     finally:
         os.chdir(cwd)
 
 
-def check(board_name, image_paths, model_path):
-    """UserError, before anything starts, for an unknown board, a bad blob or image."""
+def load_board_module(board_name):
+    from .board_emulation import load_board
+    return load_board(board_name)
+
+
+def _run_host(image_paths, model_path, wait):
+    from ..blob import read
+    from ..data.images import load_pixels
+    from .board_emulation import FIRMWARE_DIR
+    from .device_code import device_imports
+    blob = read(model_path)
+    pixels = [load_pixels(p, blob.height, blob.channels) for p in image_paths]
+
+    def host_frames():
+        for i in itertools.count():
+            wait()
+            yield image_paths[i % len(pixels)], pixels[i % len(pixels)]
+
+    with device_imports(FIRMWARE_DIR, os.path.join(ROOT, "boards", "host")):
+        import board
+        board.configure(host_frames(), model_path)
+        runpy.run_path(os.path.join(FIRMWARE_DIR, "main.py"), run_name="__main__")
+    return 0
+
+
+def check(board_name, image_paths, model_path, **drivers):
+    """UserError, before anything starts, for an unknown board, driver choices the
+    board cannot have, a bad blob or image."""
     from ..blob import read
     from ..data.images import ImageError, open_image
     from .board_emulation import board_info
-    if board_name != "host":
-        board_info(board_name)
+    from .driver_fakes import driver_choice
+    driver_choice(board_info(board_name), **drivers)
     if not image_paths:
         raise UserError("no images given: the emulated camera needs at least one photo")
     read(model_path)
@@ -134,8 +156,9 @@ def check(board_name, image_paths, model_path):
 
 
 def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, announce=print, **kw):
-    """Open a pseudo-terminal, announce its name, and run the app with it as the console."""
-    check(board_name, image_paths, model_path)
+    """Open a pseudo-terminal, announce its name, and run the app with it as the console;
+    the app's exit status (1: it stopped on an error or an emulated panic)."""
+    check(board_name, image_paths, model_path, **_drivers(kw))
     if board_name == "qemu_m7":
         return _serve_qemu(image_paths, model_path, announce)
     master, slave = os.openpty()
@@ -144,7 +167,14 @@ def serve_pty(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS,
         return _serve_unix(image_paths, model_path, master, lambda: announce(_announcement("unix", slave)))
     announce(_announcement(board_name, slave))
     with console(master, master):
-        run_app(board_name, image_paths, model_path, fps, **kw)
+        return run_app(board_name, image_paths, model_path, fps, **kw)
+
+
+DRIVER_OPTIONS = ("camera_driver", "display_driver", "runtime")
+
+
+def _drivers(kw):
+    return {k: kw.get(k) for k in DRIVER_OPTIONS}
 
 
 def _announcement(board_name, slave):
@@ -187,9 +217,11 @@ def _serve_qemu(image_paths, model_path, announce):
 class EmulatedBoard:
     """The app for board_name in a child process, on a pseudo-terminal: .port, .stop()."""
 
-    def __init__(self, board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS):
+    def __init__(self, board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, **drivers):
+        """drivers: camera_driver, display_driver, runtime (the ESP32 boards' fakes)."""
+        flags = [f for k, v in drivers.items() if v for f in ("--" + k.replace("_", "-"), v)]
         self.argv = [sys.executable, "-m", "host_tools.device.emulated_port", "--board", board_name,
-                     "--model", os.path.abspath(model_path), "--fps", str(fps),
+                     "--model", os.path.abspath(model_path), "--fps", str(fps), *flags,
                      *[os.path.abspath(p) for p in image_paths]]
         self.port = None
         self.process = None
@@ -234,25 +266,26 @@ def main(argv=None):
     p.add_argument("--stdio", action="store_true", help="console on stdin/stdout instead of a new pty")
     p.add_argument("--device-dir", help="working directory the board sees as its filesystem")
     p.add_argument("--openmv", default="5", help="OpenMV firmware the OpenMV fakes follow: 4, 4.8 or 5")
+    for name in DRIVER_OPTIONS:
+        p.add_argument("--" + name.replace("_", "-"), help="ESP32 boards: the driver the fakes follow")
     p.add_argument("images", nargs="+")
     args = p.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # finally blocks run: QEMU stops too
+    kw = {"device_dir": args.device_dir, "openmv": args.openmv, **_drivers(vars(args))}
     try:
         if args.stdio:
-            check(args.board, args.images, args.model)
+            check(args.board, args.images, args.model, **_drivers(kw))
             with console(0, 1):
-                run_app(args.board, args.images, args.model, args.fps, device_dir=args.device_dir,
-                        openmv=args.openmv)
+                status = run_app(args.board, args.images, args.model, args.fps, **kw)
         else:
-            serve_pty(args.board, args.images, args.model, args.fps,
-                      announce=lambda s: print(s, flush=True), device_dir=args.device_dir,
-                      openmv=args.openmv)
+            status = serve_pty(args.board, args.images, args.model, args.fps,
+                               announce=lambda s: print(s, flush=True), **kw)
     except UserError as e:
         print(f"emulate: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":
