@@ -40,11 +40,12 @@ _RETRIES = const(3)
 
 _PANEL_H = const(48)   # firmware/ui.py draws its result panel in the bottom 48 rows
 
-# Tensor arena: the blob's figure is measured on the host with reference kernels;
-# the device's optimized kernels want scratch space on top (board.json's
-# arena_margin_percent and arena_extra_bytes).
+# Tensor arena: the blob's figure is measured on the host with reference kernels; the
+# ESP32-S3's ESP-NN kernels want scratch buffers on top. _ARENA_EXTRA is board.json's
+# budget.arena_extra_bytes, measured (python -m host_tools.device.espnn, docs/firmware.md):
+# with it the default model gets exactly the arena it uses with the ESP-NN kernels.
 _ARENA_DEFAULT = const(139264)
-_ARENA_EXTRA = const(4096)
+_ARENA_EXTRA = const(21680)
 
 
 class _Camera:
@@ -188,7 +189,7 @@ class _Microlite:
         # a bytearray of its own (blob.model is a memoryview slice whose offset the
         # C code would ignore). Costs one copy of the model in RAM (PSRAM here).
         self._model = bytearray(model)
-        arena = arena_size + arena_size // 4 + _ARENA_EXTRA if arena_size else _ARENA_DEFAULT
+        arena = arena_size + _ARENA_EXTRA if arena_size else _ARENA_DEFAULT
         self._interp = microlite.interpreter(self._model, arena, self._fill, self._read)
 
     def _fill(self, interp):

@@ -45,6 +45,8 @@ def do_evaluate(args):
 
 
 def do_emulate(args):
+    if getattr(args, "kernels", None) and (getattr(args, "board", None) != "unix" or getattr(args, "serve", False)):
+        raise UserError("--kernels is for emulate --board unix (the project's unix firmware), without --serve")
     if getattr(args, "serve", False):
         from .device.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
         serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
@@ -199,6 +201,9 @@ def build_parser():
                    help="qemu_m7, unix: camera frames in this format (default: RGB888 at the model's size, "
                         "as classify sees the photo)")
     p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
+    p.add_argument("--kernels", choices=("reference", "esp-nn"),
+                   help="unix: the firmware's kernels: reference (default) or esp-nn, the ESP32-S3's "
+                        "(make firmware BOARD=unix KERNELS=esp-nn)")
     p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("--serve", action="store_true",
                    help="run the app until Ctrl-C with a pseudo-terminal as its serial line (printed), "
