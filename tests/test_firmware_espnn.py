@@ -172,3 +172,14 @@ def test_espnn_image_has_its_own_folder_and_leaves_the_default_build_alone(espnn
     r = subprocess.run(["make", "-q", "-f", "firmware/tflm/lib.mk", "OUT=build/firmware/unix/tflm",
                         "KERNELS=reference"], cwd=espnn.ROOT, capture_output=True, text=True)
     assert r.returncode == 0, "building the esp-nn image made the default unix library stale"
+
+
+def test_a_second_espnn_build_compiles_nothing(espnn_image):
+    r = subprocess.run(["make", "--no-print-directory", "firmware", "BOARD=unix", "KERNELS=esp-nn"],
+                       cwd=espnn.ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = (r.stdout + r.stderr).splitlines()
+    assert [line for line in lines if line.startswith(("CC ", "CXX ", "LINK "))] == []
+    said = [line for line in lines if line.startswith("firmware: building ")]
+    assert said and said[0].startswith("firmware: building MicroPython's unix port with esp-tflite-micro "
+                                       "v1.3.8's ESP-NN kernels"), lines[:3]
