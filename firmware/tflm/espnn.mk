@@ -4,7 +4,8 @@
 # (src/*/esp_nn_*_ansi.c) plus the plain-C parts an ESP32-S3 build uses (esp_nn_s3.h).
 ESPNN    := $(SRC)/esp-nn
 GEN_INC  := $(OUT)/include
-# the tree's own third-party headers, as esp-tflite-micro's CMakeLists.txt uses them
+# the tree's own third-party headers and -DESP_NN, as esp-tflite-micro's CMakeLists.txt has them
+# (espressif/esp-tflite-micro d6465fd54a029641e58f2342eeec85f3492ba084, lines 112-115 and 134)
 INCLUDES := -I$(TF) -I$(TF)/third_party/flatbuffers/include -I$(TF)/third_party/gemmlowp \
 	-I$(TF)/third_party/ruy -I$(HERE) -I$(ESPNN)/include -I$(ESPNN)/src/common -I$(GEN_INC)
 DEFINES  += -DESP_NN
