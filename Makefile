@@ -25,7 +25,8 @@ help:
 	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
 	@echo "make studio [DATA=photos] [OUT=out] [STUDIO_PORT=8000]  the local web app: collect, train, test, deploy"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"
-	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7)"
+	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7;"
+	@echo "                                 KERNELS=esp-nn for a unix image with the ESP32-S3's kernels)"
 	@echo "make test                       the test suite"
 
 setup: system-packages .venv/.installed model
@@ -62,9 +63,9 @@ model: .venv/.installed
 	$(TOOLS) fetch-weights
 	$(TOOLS) model
 
-# make firmware BOARD=unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense [HEAP_BYTES=...] (docs/firmware.md)
+# make firmware BOARD=unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense [HEAP_BYTES=...] [KERNELS=esp-nn] (docs/firmware.md)
 firmware:
-	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD="$(BOARD)" $(if $(HEAP_BYTES),HEAP_BYTES=$(HEAP_BYTES))
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD="$(BOARD)" $(if $(HEAP_BYTES),HEAP_BYTES=$(HEAP_BYTES)) $(if $(KERNELS),KERNELS=$(KERNELS))
 
 classify:
 	$(TOOLS) classify --model $(MODEL) $(IMAGES)
@@ -110,9 +111,11 @@ board:
 studio: .venv/.installed
 	$(TOOLS) studio --data "$(or $(DATA),photos)" --out "$(OUT)" $(if $(STUDIO_PORT),--port $(STUDIO_PORT))
 
-# both firmware images (incremental: seconds when up to date), then the suite
+# the firmware images (incremental: seconds when up to date), then the suite; the unix image
+# with the ESP32-S3's kernels adds about 2 minutes to a first build (docs/firmware.md)
 firmware-images:
 	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD=unix
+	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD=unix KERNELS=esp-nn
 	@$(MAKE) --no-print-directory -f firmware/recipe/firmware.mk firmware BOARD=qemu_m7
 
 test: firmware-images

@@ -49,19 +49,19 @@ _RETRIES = const(3)
 
 _PANEL_H = const(48)   # firmware/ui.py draws its result panel in the bottom 48 rows
 
-# Tensor arena on the ESP32: the blob's figure is measured on the host with the
-# reference kernels; the device's optimized kernels want scratch space on top.
-# These three figures (also in board.json's budget) are the only place they live.
+# Tensor arena: the blob's figure is measured on the host with reference kernels; the
+# ESP32-S3's ESP-NN kernels want scratch buffers on top. _ARENA_EXTRA is board.json's
+# budget.arena_extra_bytes, measured (python -m host_tools.device.espnn, docs/firmware.md):
+# with it the default model gets exactly the arena it uses with the ESP-NN kernels.
 _ARENA_DEFAULT = const(139264)   # a blob without a measured figure (tflm only)
-_ARENA_MARGIN_DIV = const(4)     # + 25 %
-_ARENA_EXTRA = const(4096)       # + 4 KB
+_ARENA_EXTRA = const(21680)
 
 
 def arena_bytes(measured):
     """The tensor arena the ESP32 gets for a blob's measured figure (0: not measured)."""
     if not measured:
         return 0
-    return measured + measured // _ARENA_MARGIN_DIV + _ARENA_EXTRA
+    return measured + _ARENA_EXTRA
 
 
 class _Slice:

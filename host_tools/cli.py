@@ -45,6 +45,8 @@ def do_evaluate(args):
 
 
 def do_emulate(args):
+    if getattr(args, "kernels", None) and (getattr(args, "board", None) != "unix" or getattr(args, "serve", False)):
+        raise UserError("--kernels is for emulate --board unix (the project's unix firmware), without --serve")
     from .device.board_emulation import board_info
     from .device.driver_fakes import driver_choice
     drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
@@ -202,6 +204,9 @@ def build_parser():
                    help="qemu_m7, unix: camera frames in this format (default: RGB888 at the model's size, "
                         "as classify sees the photo)")
     p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
+    p.add_argument("--kernels", choices=("reference", "esp-nn"),
+                   help="unix: the firmware's kernels: reference (default) or esp-nn, the ESP32-S3's "
+                        "(make firmware BOARD=unix KERNELS=esp-nn)")
     p.add_argument("--openmv", metavar="VERSION", help="OpenMV firmware the fakes follow: 4 (4.6), 4.8 or 5 (default)")
     p.add_argument("--camera-driver", metavar="NAME",
                    help="ESP32 boards: the camera module the fakes follow, cnadler86 (default) or lemariva")

@@ -16,12 +16,16 @@ export MICROPY_GIT_TAG  := v1.28.0
 export MICROPY_GIT_HASH := e0e9fbb17e
 # the project's user C module (firmware/tflm); TFLM=0 builds plain MicroPython
 TFLM       ?= 1
+# unix only: KERNELS=esp-nn builds a second image with the ESP32-S3's kernels (unix.mk)
+KERNELS    ?=
 
 .PHONY: firmware sources unix qemu_m7 esp32s3_eye xiao_esp32s3_sense mpy-cross
 
 firmware:
 	@case "$(BOARD)" in unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense) ;; \
 	  *) echo "make firmware: set BOARD=unix, qemu_m7, esp32s3_eye or xiao_esp32s3_sense (got '$(BOARD)')" >&2; exit 2;; esac
+	@case "$(BOARD):$(KERNELS)" in *:|unix:reference|unix:esp-nn) ;; \
+	  *) echo "make firmware: KERNELS must be reference or esp-nn, and only with BOARD=unix (got BOARD=$(BOARD) KERNELS=$(KERNELS))" >&2; exit 2;; esac
 	@$(MAKE) --no-print-directory -f $(RECIPE)/firmware.mk $(BOARD)
 
 sources:

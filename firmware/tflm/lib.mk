@@ -1,8 +1,10 @@
 # libtflm.a: the project's tflite-micro wrapper plus only the parts of tflite-micro that
 # MobileNet V1 and V2 need (interpreter core, the ops of ops.def).
-#   make -f firmware/tflm/lib.mk OUT=dir KERNELS=reference|cmsis_nn CXX=... CC=... AR=... CPU_FLAGS=...
+#   make -f firmware/tflm/lib.mk OUT=dir KERNELS=reference|cmsis_nn|esp-nn CXX=... CC=... AR=... CPU_FLAGS=...
 # KERNELS=cmsis_nn takes CMSIS-NN's kernels for every op that has one (not RESHAPE);
 # REFERENCE_OPS="conv ..." would put single ops back on the reference kernels.
+# KERNELS=esp-nn builds from esp-tflite-micro's tree instead (the ESP32 firmware's), with
+# its kernels/esp_nn/ kernels and ESP-NN's portable C (firmware/tflm/espnn.mk).
 OUT           ?= build/firmware/unix/tflm
 KERNELS       ?= reference
 REFERENCE_OPS ?=
@@ -11,7 +13,11 @@ CXX           ?= g++
 CC            ?= gcc
 AR            ?= ar
 CPU_FLAGS     ?=
+ifeq ($(KERNELS),esp-nn)
+TF            := $(SRC)/esp-tflite-micro
+else
 TF            := $(SRC)/tflite-micro
+endif
 TFM           := $(TF)/tensorflow/lite/micro
 HERE          := firmware/tflm
 
@@ -39,10 +45,14 @@ OPT_OPS    := add conv depthwise_conv fully_connected pooling softmax
 REF_ONLY   := reshape
 ifeq ($(KERNELS),cmsis_nn)
 FAST_OPS   := $(filter-out $(REFERENCE_OPS),$(OPT_OPS))
+FAST_DIR   := cmsis_nn
+else ifeq ($(KERNELS),esp-nn)
+FAST_OPS   := $(filter-out add $(REFERENCE_OPS),$(OPT_OPS))
+FAST_DIR   := esp_nn
 else
 FAST_OPS   :=
 endif
-KERNEL_SRCS := $(addprefix $(TFM)/kernels/cmsis_nn/,$(addsuffix .cc,$(FAST_OPS))) \
+KERNEL_SRCS := $(addprefix $(TFM)/kernels/$(FAST_DIR)/,$(addsuffix .cc,$(FAST_OPS))) \
 	$(addprefix $(TFM)/kernels/,$(addsuffix .cc,$(filter-out $(FAST_OPS),$(OPT_OPS)) $(REF_ONLY))) \
 	$(addprefix $(TFM)/kernels/,$(addsuffix _common.cc,$(OPT_OPS) $(REF_ONLY)))
 
@@ -56,6 +66,9 @@ NN_SRCS  := $(filter-out %_f16.c %_f32.c %/arm_nntables_flt.c, \
 INCLUDES += -I$(SRC)/cmsis6 -I$(SRC)/cmsis-nn -I$(SRC)/cmsis6/CMSIS/Core/Include -I$(SRC)/cmsis-nn/Include
 DEFINES  += -DCMSIS_NN -DARM_NN_ENABLE_F16=0 -DARM_NN_ENABLE_F32=0
 endif
+ifeq ($(KERNELS),esp-nn)
+include $(HERE)/espnn.mk
+endif
 
 COMMON   := $(CPU_FLAGS) -fno-unwind-tables -fno-asynchronous-unwind-tables -ffunction-sections \
 	-fdata-sections $(DEFINES) $(INCLUDES)
@@ -67,7 +80,7 @@ CORE_OBJS   := $(foreach s,$(CORE_SRCS),$(call obj,$(s)))
 KERNEL_OBJS := $(foreach s,$(KERNEL_SRCS),$(call obj,$(s)))
 NN_OBJS     := $(foreach s,$(NN_SRCS),$(call obj,$(s)))
 GLUE_OBJ    := $(OUT)/obj/tflm_interp.o
-OBJS        := $(CORE_OBJS) $(KERNEL_OBJS) $(NN_OBJS) $(GLUE_OBJ)
+OBJS        := $(CORE_OBJS) $(KERNEL_OBJS) $(NN_OBJS) $(GLUE_OBJ) $(EXTRA_OBJS)
 
 $(OUT)/libtflm.a: $(OBJS)
 	@rm -f $@.tmp && $(AR) rcs $@.tmp $(OBJS) && mv $@.tmp $@
@@ -80,8 +93,8 @@ $(OBJS): | $(OUT)/kernels.$(KERNELS)$(subst $(eval) ,+,$(REFERENCE_OPS))
 
 $(CORE_OBJS): $(OUT)/obj/%.o: $(SRC)/%.cc
 	@mkdir -p $(@D) && echo "CXX $*.cc" && $(CXX) $(CXXFLAGS) -Os -MMD -c $< -o $@
-$(KERNEL_OBJS): $(OUT)/obj/%.o: $(SRC)/%.cc
-	@mkdir -p $(@D) && echo "CXX $*.cc" && $(CXX) $(CXXFLAGS) -O2 -MMD -c $< -o $@
+$(KERNEL_OBJS): $(OUT)/obj/%.o: $(SRC)/%.cc $(KERNEL_DEPS)
+	@mkdir -p $(@D) && echo "CXX $*.cc" && $(CXX) $(CXXFLAGS) $(KERNEL_FLAGS) -O2 -MMD -c $< -o $@
 $(NN_OBJS): $(OUT)/obj/%.o: $(SRC)/%.c
 	@mkdir -p $(@D) && echo "CC $*.c" && $(CC) $(CFLAGS) -O2 -MMD -c $< -o $@
 $(GLUE_OBJ): $(HERE)/tflm_interp.cc $(HERE)/tflm_interp.h $(HERE)/ops.def

@@ -2,6 +2,7 @@
 `make firmware BOARD=NAME HEAP_BYTES=...` (firmware/recipe/, docs/firmware.md).
 
     elf = firmware_image("qemu_m7")      # builds it if needed; the path
+    prog = firmware_image("unix", "esp-nn")   # the unix image with the ESP32-S3's kernels
 """
 import functools
 import os
@@ -11,20 +12,35 @@ from .. import ROOT, UserError
 from .board_emulation import board_info
 
 BUILD_TIMEOUT = 3600   # seconds: a first build compiles MicroPython and tflite-micro
+# The unix port's kernel sets: KERNELS= of `make firmware BOARD=unix` -> the image's folder
+# (firmware/recipe/unix.mk writes each image to build/firmware/FOLDER/micropython)
+UNIX_KERNELS = {"reference": "unix", "esp-nn": "unix-espnn"}
 
 
-def image_path(board):
-    return os.path.join(ROOT, board_info(board)["firmware_image"])
+def image_path(board, kernels=None):
+    path = board_info(board)["firmware_image"]
+    if kernels:
+        path = path.replace(f"/{UNIX_KERNELS['reference']}/", f"/{UNIX_KERNELS[kernels]}/")
+    return os.path.join(ROOT, path)
+
+
+def check_kernels(board, kernels):
+    """kernels (None: the board's own) must be one the board's firmware is built with."""
+    if kernels is not None and (board != "unix" or kernels not in UNIX_KERNELS):
+        raise UserError(f"--kernels must be one of {', '.join(UNIX_KERNELS)}, and only with "
+                        f"--board unix; got --board {board} --kernels {kernels}")
 
 
 @functools.lru_cache(maxsize=None)
-def firmware_image(board):
-    """The board's firmware, built (incrementally) with the board's heap size."""
+def firmware_image(board, kernels=None):
+    """The board's firmware, built (incrementally) with the board's heap size;
+    kernels: "esp-nn" for the unix image with the ESP32-S3's kernels."""
+    check_kernels(board, kernels)
     info = board_info(board)
     if "firmware_image" not in info:
         raise UserError(f"{board} runs firmware the project does not build")
     cmd = ["make", "--no-print-directory", "firmware", f"BOARD={board}",
-           f"HEAP_BYTES={info['heap_bytes']}"]
+           f"HEAP_BYTES={info['heap_bytes']}"] + ([f"KERNELS={kernels}"] if kernels else [])
     try:
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
     except FileNotFoundError:
@@ -32,7 +48,7 @@ def firmware_image(board):
     if r.returncode != 0:
         last = (r.stderr.strip() or r.stdout.strip() or "no output").splitlines()[-1]
         raise UserError(f"building the {board} firmware failed ({' '.join(cmd)}): {last}")
-    path = image_path(board)
+    path = image_path(board, kernels)
     if not os.path.isfile(path):
         raise UserError(f"the firmware recipe did not write {os.path.relpath(path, ROOT)}")
     return path

@@ -111,17 +111,18 @@ def write_unix_folder(folder, files, frames_image=None):
             f.write(frames_image)
 
 
-def unix_argv(script):
+def unix_argv(script, kernels=None):
     """The command that runs script (a file in the working folder) on the unix firmware
-    (built if needed) with the board's heap size."""
+    (built if needed; kernels="esp-nn": the image with the ESP32-S3's kernels) with the
+    board's heap size."""
     from .firmware import firmware_image
-    binary = firmware_image("unix")
+    binary = firmware_image("unix", kernels)
     return [binary, "-X", f"heapsize={board_info('unix')['heap_bytes']}", script]
 
 
-def _run_unix(files, frames, flags, run):
+def _run_unix(files, frames, flags, run, kernels=None):
     info = board_info("unix")
-    argv = unix_argv("main.py")
+    argv = unix_argv("main.py", kernels)
     with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
         write_unix_folder(fs, files, frames.image(flags))
         r = subprocess.run(argv, cwd=fs, capture_output=True, text=True, timeout=RUN_TIMEOUT)
@@ -196,7 +197,7 @@ def exec_on_board(port, code, echo=None, timeout=RUN_TIMEOUT):
     return [line for line in lines if line]
 
 
-def _run_qemu(files, frames, flags, run):
+def _run_qemu(files, frames, flags, run, kernels=None):
     from .firmware import firmware_image
     from .qemu import Qemu
     from .romfs import romfs_image
@@ -221,18 +222,19 @@ def compiled(board, names, blob_path):
     return {n: d for n, d in deploy_files(board, blob_path) if n.rsplit(".", 1)[0] in names}
 
 
-def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT):
+def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT, kernels=None):
     """Run code on a fresh board whose working folder holds files ({name: bytes}),
     its camera showing frames (a Frames, optional); the lines it printed. On qemu_m7
-    with -icount shift=0 (ticks_us counts 1,000 instructions)."""
-    from .firmware import firmware_image
+    with -icount shift=0 (ticks_us counts 1,000 instructions). kernels: as unix_argv."""
+    from .firmware import check_kernels, firmware_image
+    check_kernels(board, kernels)
     info = board_info(board)
     with tempfile.TemporaryDirectory(prefix=f"{board}-code-") as tmp:
         if board == "unix":
             write_unix_folder(tmp, files.items(), frames.image() if frames is not None else None)
             with open(os.path.join(tmp, "_code.py"), "w") as f:
                 f.write(code)
-            r = subprocess.run(unix_argv("_code.py"), cwd=tmp, capture_output=True, text=True,
+            r = subprocess.run(unix_argv("_code.py", kernels), cwd=tmp, capture_output=True, text=True,
                                timeout=timeout)
             return (r.stdout + r.stderr).splitlines()
         from .qemu import Qemu
@@ -244,14 +246,20 @@ def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT):
             return exec_on_board(q.port, head + "sys.path.insert(0, '/rom')\n" + code, timeout=timeout)
 
 
-def run_app(board, frames, blob_path, lock_heap=False):
-    """Deploy the app and blob to a fresh board, run it over frames; a Run."""
+def run_app(board, frames, blob_path, lock_heap=False, kernels=None):
+    """Deploy the app and blob to a fresh board, run it over frames; a Run.
+    kernels: "esp-nn" runs the unix image with the ESP32-S3's kernels."""
+    from .firmware import check_kernels
     if board not in BOARDS:
         raise UserError(f"the firmware runner knows {', '.join(BOARDS)}; got {board}")
+    check_kernels(board, kernels)
     run = Run()
     files = deploy_files(board, blob_path)
+    if kernels == "esp-nn":   # the arena the ESP32 boards give these kernels (host_tools/device/espnn.py)
+        from .espnn import esp32_blob
+        files = [(n, esp32_blob(d) if n == "model.blob" else d) for n, d in files]
     flags = LOCK if lock_heap else 0
-    (_run_qemu if board == "qemu_m7" else _run_unix)(files, frames, flags, run)
+    (_run_qemu if board == "qemu_m7" else _run_unix)(files, frames, flags, run, kernels)
     return run
 
 
@@ -283,7 +291,8 @@ def main(args):
     good, photos, failed = open_images(args.images)
     if not good:
         return 1
-    run = run_app(args.board, photo_frames(photos, blob, fmt, size), model)
+    run = run_app(args.board, photo_frames(photos, blob, fmt, size), model,
+                  kernels=getattr(args, "kernels", None))
     for line in run.other:
         print(f"{args.board}: {line}", file=sys.stderr)
     if args.frames_dir:
