@@ -86,8 +86,9 @@ class Guard:
         declared = _declared_length(scope)
         if why is None and declared is not None and declared > limit:
             why = 413, f"{declared:,} bytes in one request, over the limit of {limit:,}; send less at a time"
-        if why:
-            await JSONResponse({"error": why[1]}, status_code=why[0])(scope, receive, send_with_headers)
+        if why:   # (a refusal closes the connection: an unread body is not read)
+            await JSONResponse({"error": why[1]}, status_code=why[0],
+                               headers={"connection": "close"})(scope, receive, send_with_headers)
             return
         received = 0
 
@@ -105,5 +106,5 @@ class Guard:
         except BodyTooLarge:
             if not started:
                 await JSONResponse({"error": f"the request body is over the limit of {limit:,} bytes; "
-                                             "send less at a time"}, status_code=413)(scope, receive,
-                                                                                     send_with_headers)
+                                             "send less at a time"}, status_code=413,
+                                   headers={"connection": "close"})(scope, receive, send_with_headers)
