@@ -39,6 +39,8 @@ def test_pages_forbid_inline_script_and_framing_and_photos_stay_same_origin(guar
     for path in (f"/photo/mug/{name}", f"/thumb/mug/{name}", "/api/dataset", "/static/studio.js"):
         h = headers(guarded, path)
         assert h["cross-origin-resource-policy"] == "same-origin" and h["x-content-type-options"] == "nosniff"
+        status, body = c.get(path, headers={"Origin": "http://evil.example"})   # GETs from elsewhere too
+        assert status == 403 and "another site" in body["error"], path
     for page in ("dataset", "train", "test", "device", "base"):   # no inline script, no inline handler
         with open(os.path.join(os.path.dirname(safety.__file__), "templates", page + ".html")) as f:
             html = f.read()
@@ -195,7 +197,8 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(guarded):
 def test_error_messages_do_not_repeat_long_names(guarded):
     c = guarded.client
     assert c.post("/api/class/add", {"class": "mug"})[0] == 200
-    for body in ({"class": "x" * 60000}, {"class": "mug", "new": "y" * 60000}):
+    for body in ({"class": "x" * 60000}, {"class": "x" * 4000}, {"class": "mug", "new": "y" * 60000},
+                 {"class": "mug", "new": "y" * 4000}):
         status, answer = c.post("/api/class/add" if "new" not in body else "/api/class/rename", body)
         assert status == 400 and len(answer["error"]) < 300, answer["error"][:100]
     status, answer = c.upload("mug", [("z" * 600 + ".jpg", b"\0" * (safety.MAX_UPLOAD_BYTES + 1))])

@@ -2,12 +2,15 @@
 
 - Every request must carry a Host header naming this server (127.0.0.1:PORT,
   localhost:PORT): a page on another site that resolves its own name to
-  127.0.0.1 (DNS rebinding) is refused.
+  127.0.0.1 (DNS rebinding) is refused. A request with an Origin header
+  naming another site is refused whatever its method; one with two Host,
+  Origin or token headers too.
 - Requests that change anything (anything but GET and HEAD) must also carry
   this run's token (X-Studio-Token; a new random one per run, written into
   the studio's own pages) and an Origin header equal to the studio's own.
-- Class and file names are checked, and every path is resolved and must lie
-  inside DATA.
+- Class names follow the dataset walk's rules (what it hides is no class);
+  photos are read only inside DATA (links resolved); changes act on the
+  entry itself, never through a link (photos.Photos, listing.py).
 - Uploads must be images Pillow can decode, at most MAX_UPLOAD_BYTES each.
 - guard.Guard applies refusal() to every request, with the body limit and the
   security headers.
@@ -50,13 +53,13 @@ def refusal(request, token, hosts):
     host = request.headers.get("host", "")
     if host not in hosts:
         return 403, f"refused: unexpected Host header {shown(host)} (the studio answers only to {sorted(hosts)[0]})"
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"http://{host}":   # any method: a page elsewhere reads nothing
+        return 403, f"refused: request from another site ({shown(origin)})"
     if request.method in SAFE_METHODS:
         return None
-    origin = request.headers.get("origin")
     if origin is None:
         return 403, "refused: a request that changes something must come from the studio's own page (no Origin)"
-    if origin != f"http://{host}":
-        return 403, f"refused: request from another site ({shown(origin)})"
     sent = request.headers.get(TOKEN_HEADER, "")
     if not hmac.compare_digest(sent.encode(), token.encode()):
         return 403, "refused: missing or wrong studio token (reload the page)"
