@@ -20,6 +20,16 @@ _FORMAT_EXT = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp", "GIF": ".gif", "TIF
                "WEBP": ".webp", "PPM": ".ppm"}
 
 
+def _size(path):
+    """(width, height) an image file's header states; (0, 0) if Pillow cannot tell."""
+    from PIL import Image
+    try:
+        with Image.open(path) as img:
+            return img.size
+    except Exception:  # noqa: BLE001 - open_image says why, next
+        return 0, 0
+
+
 class Photos:
     def __init__(self, data_dir):
         self.data_dir = os.path.abspath(data_dir)
@@ -161,6 +171,10 @@ class Photos:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            width, height = _size(tmp)   # from the header: a huge image is refused before it is decoded
+            if width * height > safety.MAX_UPLOAD_PIXELS:
+                raise UserError(f"{shown}: {width}x{height} pixels, over the limit of "
+                                f"{safety.MAX_UPLOAD_PIXELS // 1_000_000} megapixels; refused")
             try:
                 img = open_image(tmp)
             except ImageError:

@@ -30,7 +30,7 @@ def _classify(blob_path, files):
             with open(path, "wb") as f:
                 f.write(data)
             paths.append(path)
-            shown[path] = os.path.basename(name)
+            shown[path] = os.path.basename(name)[:80]
         out = []
         for path, r, err in classify(blob, paths, workers=1):
             if err:

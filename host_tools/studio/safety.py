@@ -30,6 +30,7 @@ from ..data.images import IMAGE_EXTENSIONS
 TOKEN_HEADER = "x-studio-token"
 SAFE_METHODS = ("GET", "HEAD")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024   # one photo
+MAX_UPLOAD_PIXELS = 40_000_000        # one photo (the model sees 96x96; a phone's photo is 12 MP)
 MAX_FILES = 200                       # per request
 MAX_REQUEST_BYTES = 200 * 1024 * 1024
 MAX_NAME = 64                         # characters in a class name (the blob holds 64 bytes)
