@@ -104,7 +104,10 @@ def choice(body, key, default, options):
 
 def port(body, key="port"):
     """A serial port name checked by device.ports (never a pyserial URL)."""
-    return check_port(text(body, key, ""))
+    name = text(body, key, "").strip()
+    if not name:
+        raise UserError("choose or type the board's serial port")
+    return check_port(name)
 
 
 def _kind(v):
