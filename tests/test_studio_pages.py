@@ -64,7 +64,7 @@ def test_classify_and_evaluate_answer_as_the_commands_functions(studio, tmp_path
     assert [g["scores"] for g in got[:4]] == [w["scores"] for w in want]
     assert got[4] == {"name": "notes.jpg", "error": "notes.jpg: not an image (or a damaged one); refused"}
 
-    folder = tmp_path / "labelled"
+    folder = tmp_path / "out" / "labelled"      # (the studio checks folders inside its photo or output folder)
     for label in ("person", "non_person"):
         os.makedirs(folder / label)
     for p in photos:
@@ -74,7 +74,7 @@ def test_classify_and_evaluate_answer_as_the_commands_functions(studio, tmp_path
     assert status == 200
     e = evaluate(default_blob, str(folder))
     assert r["confusion"] == e["confusion"] and r["accuracy"] == e["accuracy"] and r["images"] == 5
-    status, r = c.post("/api/evaluate", {"folder": str(tmp_path / "nowhere")})
+    status, r = c.post("/api/evaluate", {"folder": str(tmp_path / "out" / "nowhere")})
     assert status == 400 and "no such folder" in r["error"]
 
 

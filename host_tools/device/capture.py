@@ -30,6 +30,7 @@ from ..data.dataset import check_label
 from ..infer.results import parse_result_line
 from .board_emulation import BYTES_PER_PIXEL, camera_view
 from .monitor import _why
+from .ports import check as check_port
 
 REQUEST = b"@frame\n"
 HEADER = "@frame "
@@ -83,6 +84,7 @@ class Link:
         import serial
         if not port:
             raise UserError("no port given: pass --port PORT")
+        port = check_port(port)   # a device, never a pyserial URL
         self.port, self.timeout = port, timeout
         self._serial_errors = (serial.SerialException, OSError)
         try:

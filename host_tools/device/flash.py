@@ -33,6 +33,7 @@ import zlib
 
 from .. import DEFAULT_BLOB, ROOT, UserError
 from ..model.profile import check_fit
+from .ports import check as check_port
 
 FIRMWARE_DIR = os.path.join(ROOT, "firmware")
 BOOT_FILE = "main.py"
@@ -255,7 +256,7 @@ class Board:
     def __init__(self, port):
         from mpremote.transport import TransportError
         from mpremote.transport_serial import SerialTransport
-        self.port = port
+        self.port = port = check_port(port)   # a device, never a pyserial URL
         self._quiet = io.StringIO()
         try:
             with contextlib.redirect_stdout(self._quiet):
@@ -340,6 +341,7 @@ def flash(board, port=None, model=None, log=print):
     from ..blob import read
     from .board_emulation import board_info, board_names
     names = [n for n in board_names() if n not in ("host", "unix")]
+    port = check_port(port) if port else None   # before any work: a device, never a URL
     if not board:
         raise UserError(f"no board given: pass --board NAME (BOARD=NAME with make); boards: {', '.join(names)}")
     if board == "host":

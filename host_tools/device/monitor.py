@@ -14,6 +14,7 @@ import json
 import sys
 
 from .. import UserError
+from .ports import check as check_port
 from ..infer.results import parse_result_line as parse_line
 
 
@@ -41,6 +42,7 @@ def monitor(port, as_json=False, count=None, baudrate=115200, out=sys.stdout):
     import serial
     if not port:
         raise UserError("no port given: pass --port PORT (PORT=... with make)")
+    port = check_port(port)   # a device, never a pyserial URL
     try:
         ser = serial.serial_for_url(port, baudrate=baudrate, timeout=1)
     except (serial.SerialException, OSError, ValueError) as e:

@@ -13,6 +13,7 @@ import threading
 from .. import UserError
 from .jobs import Busy
 from ..device import monitor as mon
+from ..device.ports import check as check_port
 
 KEEP = 60           # results and lines kept for the page
 FRAME_EVERY = 0.3   # seconds between camera frames asked for
@@ -98,6 +99,7 @@ class Monitor:
         self.stop()
         if not port:
             raise UserError("choose or type the board's serial port")
+        port = check_port(port)   # a device, never a pyserial URL
         ser = None
         if not camera:
             try:

@@ -46,7 +46,7 @@ class TrainingJob:
             raise UserError(f"model {arch!r}: choose one of {', '.join(ARCHS)}")
         try:
             epochs = int(epochs)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             epochs = 0
         if not 1 <= epochs <= MAX_EPOCHS:
             raise UserError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}")
@@ -54,6 +54,7 @@ class TrainingJob:
             if self._state in ("running", "cancelling"):
                 raise Busy("a training run is already going: wait for it to end, or cancel it, "
                                 "before starting another")
+            self._remove_work()   # the last run's events and log: read, no longer shown
             work = tempfile.mkdtemp(prefix="studio-train-")
             self._events_path = os.path.join(work, "events.jsonl")
             self._log_path = os.path.join(work, "train.log")
@@ -101,6 +102,14 @@ class TrainingJob:
         if proc:
             _interrupt(proc)
             proc.wait()
+        with self._lock:
+            self._remove_work()
+
+    def _remove_work(self):
+        """Remove the temporary folder of the last run (its events and log); under self._lock."""
+        if self._events_path:
+            shutil.rmtree(os.path.dirname(self._events_path), ignore_errors=True)
+            self._events_path = self._log_path = None
 
     # --- reading ------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import UserError
+from . import fields, safety
+from .capture import MAX_COUNT
 from .web import api, blocking, json_body, page, studio, uploaded_files
 
 
@@ -48,7 +50,7 @@ def _change(method, *keys):
     async def endpoint(request):
         body = await json_body(request)
         s = studio(request)
-        await blocking(getattr(s.photos, method), *(body.get(k) for k in keys))
+        await blocking(getattr(s.photos, method), *(fields.text(body, k) for k in keys))
         return {"ok": True}
     return endpoint
 
@@ -57,15 +59,9 @@ def _change(method, *keys):
 async def upload(request):
     """Each photo saved or refused on its own: {"saved": [names], "refused": [messages]}."""
     form_class = request.query_params.get("class")
+    safety.class_name(form_class)   # the name is checked before anything is read
     files = await uploaded_files(request)
-    photos = studio(request).photos
-    await blocking(photos.class_dir, form_class, True)   # the name is checked before anything is read
-    saved, refused = [], []
-    for name, data in files:
-        try:
-            saved.append(await blocking(photos.add_photo, form_class, name, data))
-        except UserError as e:
-            refused.append(str(e))
+    saved, refused = await blocking(studio(request).photos.add_photos, form_class, files)
     return {"saved": saved, "refused": refused}
 
 
@@ -73,9 +69,11 @@ async def upload(request):
 async def capture(request):
     body = await json_body(request)
     s = studio(request)
-    await blocking(s.photos.class_dir, body.get("class"), True)
-    await blocking(s.capture.start, s.photos, body.get("class"), body.get("port"), body.get("count", 10),
-                   body.get("every", 0.5), s.monitor)
+    label, port = fields.text(body, "class"), await blocking(fields.port, body)   # checked before any folder
+    count = fields.integer(body, "count", 10, 1, MAX_COUNT)
+    every = fields.number(body, "every", 0.5, 0, 60)
+    await blocking(s.photos.class_dir, label, True)
+    await blocking(s.capture.start, s.photos, label, port, count, every, s.monitor)
     return {"ok": True}
 
 

@@ -4,6 +4,7 @@ from starlette.routing import Route
 
 from .devices import board_table, serial_ports
 from .emulator import emulated_boards
+from . import fields
 from .web import api, blocking, json_body, page, studio
 
 
@@ -29,7 +30,8 @@ async def ports(request):
 async def flash(request):
     body = await json_body(request)
     s = studio(request)
-    s.flashing.start(body.get("board"), (body.get("port") or "").strip(), s.model_path(), s.monitor)
+    port = await blocking(fields.port, body) if fields.text(body, "port", "").strip() else ""
+    s.flashing.start(fields.text(body, "board", limit=64), port, s.model_path(), s.monitor)
     return {"ok": True}
 
 
@@ -41,7 +43,8 @@ async def flash_status(request):
 @api
 async def monitor_start(request):
     body = await json_body(request)
-    await blocking(studio(request).monitor.start, (body.get("port") or "").strip(), bool(body.get("camera")))
+    port, camera = await blocking(fields.port, body), fields.boolean(body, "camera")
+    await blocking(studio(request).monitor.start, port, camera)
     return {"ok": True}
 
 
@@ -55,7 +58,7 @@ async def monitor_stop(request):
 async def emulate_start(request):
     body = await json_body(request)
     s = studio(request)
-    port = await blocking(s.emulator.start, body.get("board"), s.photos, s.model_path(), s.monitor)
+    port = await blocking(s.emulator.start, fields.text(body, "board", limit=64), s.photos, s.model_path(), s.monitor)
     return {"port": port}
 
 

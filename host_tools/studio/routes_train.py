@@ -4,6 +4,8 @@ import os
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from . import fields
+from .jobs import ARCHS, MAX_EPOCHS
 from .web import api, blocking, json_body, page, studio
 
 
@@ -15,7 +17,8 @@ async def train_page(request):
 async def start(request):
     body = await json_body(request)
     s = studio(request)
-    await blocking(s.training.start, body.get("arch", "v1"), body.get("epochs", 40), bool(body.get("grayscale")))
+    await blocking(s.training.start, fields.choice(body, "arch", "v1", ARCHS),
+                   fields.integer(body, "epochs", 40, 1, MAX_EPOCHS), fields.boolean(body, "grayscale"))
     return {"ok": True}
 
 

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import DEFAULT_BLOB, UserError
-from . import routes_dataset, routes_device, routes_test, routes_train, safety
+from . import guard, routes_dataset, routes_device, routes_test, routes_train, safety, serving
 from .capture import CaptureJob
 from .devices import FlashJob, Monitor, model_label
 from .emulator import Emulator
@@ -77,7 +77,7 @@ def make_app(studio, host="127.0.0.1", port=8000):
               + [Route("/favicon.ico", favicon),
                  Mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static")])
     app = Starlette(routes=routes, middleware=[
-        Middleware(safety.Guard, token=studio.token, hosts=safety.allowed_hosts(host, port))])
+        Middleware(guard.Guard, token=studio.token, hosts=safety.allowed_hosts(host, port))])
     app.state.studio = studio
     return app
 
@@ -85,7 +85,7 @@ def make_app(studio, host="127.0.0.1", port=8000):
 class Server:
     """The studio on a socket: start() in a thread (tests) or serve() here (the command)."""
 
-    def __init__(self, data_dir, out_dir, host="127.0.0.1", port=8000):
+    def __init__(self, data_dir, out_dir, host="127.0.0.1", port=8000, header_timeout=serving.HEADER_TIMEOUT):
         import uvicorn
         self.sock = _bind(host, port)
         self.host, self.port = host, self.sock.getsockname()[1]
@@ -94,7 +94,8 @@ class Server:
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{self.port}/"
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2)
+                                timeout_graceful_shutdown=2, http=serving.protocol(header_timeout))
+        serving.quiet_repeats()   # after uvicorn set its loggers up
         self.server = uvicorn.Server(config)
         self._thread = None
 

@@ -2,17 +2,21 @@
 import functools
 import os
 
+import jinja2
+
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.templating import Jinja2Templates
 
 from .. import UserError
-from . import safety
+from . import fields, safety
+from ..device.ports import shown
 from .jobs import Busy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-templates = Jinja2Templates(directory=os.path.join(HERE, "templates"))
+templates = Jinja2Templates(env=jinja2.Environment(   # every {{ value }} HTML-escaped, whatever the file name
+    loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")), autoescape=True))
 
 
 def studio(request):
@@ -44,24 +48,14 @@ async def blocking(fn, *args, **kw):
 
 
 async def json_body(request):
-    try:
-        body = await request.json()
-    except ValueError:
-        raise UserError("the request body is not JSON") from None
-    if not isinstance(body, dict):
-        raise UserError("the request body must be a JSON object")
-    return body
+    """The request's JSON object (fields.parse: limited, no NaN, no lone surrogates, not deep)."""
+    return fields.parse(await request.body())
 
 
 async def uploaded_files(request):
-    """[(file name, bytes)] of the request's "photos" parts; over-size parts are refused here."""
-    try:
-        length = int(request.headers.get("content-length") or 0)
-    except ValueError:
-        length = 0
-    if length > safety.MAX_REQUEST_BYTES:
-        raise UserError(f"{length:,} bytes in one request, over the limit of {safety.MAX_REQUEST_BYTES:,}; "
-                        "send fewer photos at a time")
+    """[(file name, bytes)] of the request's "photos" parts; over-size parts are refused here.
+
+    (The request as a whole is limited by guard.Guard, however it is sent.)"""
     try:
         form = await request.form(max_files=safety.MAX_FILES)
     except HTTPException as e:
@@ -73,7 +67,7 @@ async def uploaded_files(request):
                 continue
             data = await item.read(safety.MAX_UPLOAD_BYTES + 1)
             if len(data) > safety.MAX_UPLOAD_BYTES:
-                raise UserError(f"{item.filename}: over the size limit of {safety.MAX_UPLOAD_BYTES:,} bytes; refused")
+                raise UserError(f"{shown(item.filename, 80)}: over the size limit of {safety.MAX_UPLOAD_BYTES:,} bytes; refused")
             files.append((item.filename or "photo", data))
     finally:
         await form.close()

@@ -116,14 +116,15 @@ def render(report, data):
              f"<style>{CSS}</style></head><body>",
              "<h1>Training report</h1>",
              f"<p class='big'>Held-out accuracy: float <b>{_pct(fl['accuracy'])}</b>, "
-             f"int8 <b>{_pct(q['accuracy'])}</b> on {q['images']} validation images.</p>",
+             f"int8 <b>{_pct(q['accuracy'])}</b> on {e(str(q['images']))} validation images.</p>",
              "<h2>Run</h2>",
              _table(["setting", "value"], [[k, v] for k, v in cfg.items()]
                     + [["seconds per stage", ", ".join(f"{k} {v:.1f}" for k, v in report["seconds"].items())]]),
              "<h2>Dataset</h2>",
              f"<p><code>{e(ds['data_dir'])}</code>, "
              + ("split given by its train/ and validation/ folders" if ds["layout"] == "split"
-                else f"split per class by --val-split {cfg['val_split']} with seed {cfg['seed']}") + ".</p>",
+                else f"split per class by --val-split {e(str(cfg['val_split']))} with seed {e(str(cfg['seed']))}")
+             + ".</p>",
              _table(["class", "training images", "validation images"],
                     [[c, ds["per_class"][c]["train"], ds["per_class"][c]["validation"]] for c in labels]
                     + [["total", ds["images"]["train"], ds["images"]["validation"]]])]
@@ -147,8 +148,8 @@ def render(report, data):
                       ["int8 (the blob, device-exact engine)", _pct(q["accuracy"]),
                        f"{q['correct']} of {q['images']}"]]),
               f"<p>Top-1 agreement between float and int8: {_pct(report['float_int8_agreement'])}. "
-              f"Calibration: {report['calibration']['images']} training images "
-              f"({', '.join(f'{c} {n}' for c, n in zip(labels, report['calibration']['per_class']))}) "
+              f"Calibration: {e(str(report['calibration']['images']))} training images "
+              f"({', '.join(f'{e(str(c))} {n}' for c, n in zip(labels, report['calibration']['per_class']))}) "
               f"plus {e(report['calibration']['plus'])}.</p>",
               "<h2>Per-class precision and recall (int8)</h2>",
               _table(["class", "precision", "recall", "validation images", "float precision", "float recall"],
