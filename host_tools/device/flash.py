@@ -30,6 +30,8 @@ from .transport import find_port  # noqa: F401 - flash.find_port, as before
 from .compile_app import ARCHS, BOOT_FILE, FIRMWARE_DIR, Target, build, deploy_list, mpy_cross_for  # noqa: F401
 
 
+NO_FLASH = ("host", "unix")   # emulated boards without a serial line: nothing to flash
+
 _QUERY = """\
 import sys, os
 try:
@@ -171,7 +173,7 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     from ..blob import read
     from .transport import Board, Cancelled, Timeout, why
     from .board_emulation import board_info, board_names
-    names = [n for n in board_names() if n not in ("host", "unix")]
+    names = [n for n in board_names() if n not in NO_FLASH]
     if not board:
         raise UserError(f"no board given: pass --board NAME (BOARD=NAME with make); boards: {', '.join(names)}")
     if board == "host":
@@ -199,7 +201,10 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     if not port:
         raise UserError("no board found: connect one by USB or pass --port (PORT=... with make)")
 
-    dev = Board(port, cancel)
+    try:
+        dev = Board(port, cancel)
+    except Cancelled:
+        raise Cancelled("cancelled while waiting for the board's REPL; nothing was changed") from None
     progress = progress or file_progress(log)
     step = "asking the board what it runs"
     try:

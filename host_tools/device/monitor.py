@@ -85,8 +85,9 @@ def monitor(port, as_json=False, count=None, baudrate=115200, out=sys.stdout):
 class Quiet:
     """Notices, once, that no result came within QUIET seconds of the start."""
 
-    def __init__(self, seconds=None):
+    def __init__(self, seconds=None, hint=None):
         self.start = time.monotonic()
+        self.hint = hint
         self.seconds = QUIET if seconds is None else seconds
         self.results = 0
         self.message = ""
@@ -98,7 +99,7 @@ class Quiet:
         if self.results or self.message or time.monotonic() - self.start < self.seconds:
             return False
         self.message = (f"no results yet from {port} after {self.seconds:g} s: is the app flashed? "
-                        f"(make flash BOARD=<board> PORT={port})")
+                        f"({self.hint or f'make flash BOARD=<board> PORT={port}'})")
         return True
 
 

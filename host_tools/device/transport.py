@@ -61,6 +61,25 @@ class Cancelled(UserError):
     """The user stopped the job (the studio's Cancel)."""
 
 
+class Cancel(threading.Event):
+    """An Event that also wakes the serial lines watching it: set() from any thread ends
+    their blocked reads and writes at once (pyserial's cancel_read / cancel_write)."""
+
+    def __init__(self):
+        super().__init__()
+        self._watchers = []
+
+    def watch(self, wake):
+        self._watchers.append(wake)
+        if self.is_set():
+            wake()
+
+    def set(self):
+        super().set()
+        for wake in list(self._watchers):
+            wake()
+
+
 class Timeout(TransportError):
     """A Deadline, as the TransportError mpremote's callers expect."""
 
@@ -86,6 +105,8 @@ class Transport(SerialTransport):
         self.serial.write_timeout = WRITE_TIMEOUT
         self.port = port
         self.cancel = cancel or threading.Event()
+        if hasattr(self.cancel, "watch"):
+            self.cancel.watch(self.wake)
         self.deadline, self.what, self.seconds = None, "talking to the board", COMMAND_TIMEOUT
 
 

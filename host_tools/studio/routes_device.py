@@ -22,14 +22,21 @@ async def boards(request):
 
 @api
 async def ports(request):
-    return {"ports": await blocking(serial_ports)}
+    return {"ports": await blocking(serial_ports, studio(request).emulator.status())}
 
 
 @api
 async def flash(request):
     body = await json_body(request)
     s = studio(request)
-    s.flashing.start(body.get("board"), (body.get("port") or "").strip(), s.model_path(), s.monitor)
+    s.flashing.start(body.get("board"), (body.get("port") or "").strip(), s.model_path(), s.monitor,
+                     s.emulator.status())
+    return {"ok": True}
+
+
+@api
+async def flash_cancel(request):
+    await blocking(studio(request).flashing.cancel)
     return {"ok": True}
 
 
@@ -85,6 +92,7 @@ routes = [
     Route("/api/ports", ports),
     Route("/api/flash", flash, methods=["POST"]),
     Route("/api/flash/status", flash_status),
+    Route("/api/flash/cancel", flash_cancel, methods=["POST"]),
     Route("/api/monitor/start", monitor_start, methods=["POST"]),
     Route("/api/monitor/stop", monitor_stop, methods=["POST"]),
     Route("/api/monitor/status", monitor_status),
