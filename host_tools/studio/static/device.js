@@ -45,6 +45,7 @@ function flashOffered() {
 // A new board or job starts: the last one's error is no longer news.
 function clearStale() {
   for (const id of ["#flash-state", "#watch-state"]) { $(id).textContent = ""; $(id).className = "status"; }
+  $("#flash-log").classList.add("hidden");
 }
 
 async function emulate() {
