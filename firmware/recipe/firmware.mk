@@ -22,6 +22,7 @@ TFLM       ?= 1
 firmware:
 	@case "$(BOARD)" in unix|qemu_m7|esp32s3_eye|xiao_esp32s3_sense) ;; \
 	  *) echo "make firmware: set BOARD=unix, qemu_m7, esp32s3_eye or xiao_esp32s3_sense (got '$(BOARD)')" >&2; exit 2;; esac
+	@echo "firmware: $(BOARD): MicroPython v1.28.0 with the tflm module; a first build takes a few minutes (qemu_m7 about 2 on 2 cores), an up-to-date check seconds"
 	@$(MAKE) --no-print-directory -f $(RECIPE)/firmware.mk $(BOARD)
 
 sources:
