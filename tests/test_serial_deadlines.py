@@ -74,7 +74,7 @@ def test_a_board_that_never_answers_a_command_ends_in_one_line(short, capsys, de
     assert status == 2
     assert err.splitlines() == [
         f"flash: the board on {p.port} stopped answering while asking the board what it runs "
-        f"(no answer within 2 s while asking the board what it runs); the previous app and model "
+        f"(nothing more within 2 s); the previous app and model "
         f"stay in place until a deploy completes; reset the board and run flash again"]
 
 
@@ -103,6 +103,17 @@ def test_cancel_stops_a_flash_waiting_on_a_silent_port(monkeypatch, default_blob
         with pytest.raises(transport.Cancelled):
             ended(flash, "esp32s3_eye", p.port, default_blob, lambda m: None, None, cancel)
         t.cancel()
+
+
+def test_capture_from_a_port_that_chatters_ends_in_one_line(tmp_path):
+    from host_tools import UserError
+    from host_tools.device.capture import capture
+    with PtyPort("chatter") as p:
+        with pytest.raises(UserError) as e:
+            ended(capture, p.port, "mug", str(tmp_path), 3, 0.0, None, 1.0)
+    assert str(e.value) == (f"{p.port}: no answer to @frame within 1 s: is the app running on the board "
+                            f"(flash it, then reset), and is this its port?")
+    assert not (tmp_path / "mug").exists()
 
 
 def test_flash_shows_progress_within_large_files(tmp_path, default_blob):

@@ -171,6 +171,7 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     from mpremote.transport import TransportError, TransportExecError
 
     from ..blob import read
+    from . import transport
     from .transport import Board, Cancelled, Timeout, why
     from .board_emulation import board_info, board_names
     names = [n for n in board_names() if n not in NO_FLASH]
@@ -201,6 +202,7 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     if not port:
         raise UserError("no board found: connect one by USB or pass --port (PORT=... with make)")
 
+    log(f"flash: {port}: asking for the MicroPython REPL (at most {transport.HANDSHAKE_TIMEOUT} s)")
     try:
         dev = Board(port, cancel)
     except Cancelled:
@@ -268,7 +270,8 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
         raise UserError(f"the board reported an error while {step}: {last}; the previous app and "
                         f"model stay in place until a deploy completes") from None
     except Timeout as e:
-        raise UserError(f"the board on {port} stopped answering while {step} ({e}); the previous "
+        raise UserError(f"the board on {port} stopped answering while {step} (nothing more within "
+                        f"{e.seconds:.0f} s); the previous "
                         f"app and model stay in place until a deploy completes; reset the board "
                         f"and run flash again") from None
     except Cancelled:

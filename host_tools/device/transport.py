@@ -48,15 +48,6 @@ CHUNK = 1024             # bytes of file data per command sent to the board
 BOARDS_DOC = "docs/boards.md"
 
 
-class Deadline(Exception):
-    """A wait ran out of time: what was awaited, and how many bytes came meanwhile."""
-
-    def __init__(self, what, seconds, heard):
-        super().__init__(f"no answer within {seconds:.0f} s while {what}" if not heard else
-                         f"no complete answer within {seconds:.0f} s while {what} ({heard} bytes came)")
-        self.what, self.seconds, self.heard = what, seconds, heard
-
-
 class Cancelled(UserError):
     """The user stopped the job (the studio's Cancel)."""
 
@@ -81,11 +72,13 @@ class Cancel(threading.Event):
 
 
 class Timeout(TransportError):
-    """A Deadline, as the TransportError mpremote's callers expect."""
+    """A wait ran out of time (a TransportError, as mpremote's callers expect): what was
+    awaited, for how long, and how many bytes came meanwhile."""
 
-    def __init__(self, deadline):
-        super().__init__(str(deadline))
-        self.deadline = deadline
+    def __init__(self, what, seconds, heard):
+        super().__init__(f"no answer within {seconds:.0f} s while {what}" if not heard else
+                         f"no complete answer within {seconds:.0f} s while {what} ({heard} bytes came)")
+        self.what, self.seconds, self.heard = what, seconds, heard
 
 
 def open_transport(port, cancel=None):
@@ -109,7 +102,6 @@ class Transport(SerialTransport):
             self.cancel.watch(self.wake)
         self.deadline, self.what, self.seconds = None, "talking to the board", COMMAND_TIMEOUT
 
-
     @contextlib.contextmanager
     def within(self, seconds, what):
         """Every wait inside must end within seconds from now (Timeout otherwise)."""
@@ -130,7 +122,7 @@ class Transport(SerialTransport):
         if self.cancel.is_set():
             raise Cancelled("cancelled")
         if self.deadline is not None and time.monotonic() >= self.deadline:
-            raise Timeout(Deadline(self.what, self.seconds, heard))
+            raise Timeout(self.what, self.seconds, heard)
 
     def _wait_for(self, ending, until, consumer=None, quiet=None):
         """Read until the bytes end with ending: (True, bytes heard, data); at `until`,
@@ -182,7 +174,7 @@ class Transport(SerialTransport):
         ok, heard, data = self._wait_for(ending, until, data_consumer, quiet=timeout)
         if not ok:
             waited = time.monotonic() - start if self.deadline is None else self.seconds
-            raise Timeout(Deadline(self.what, waited, heard))
+            raise Timeout(self.what, waited, heard)
         return data
 
     def _send(self, data):
@@ -246,7 +238,7 @@ class Transport(SerialTransport):
             self._check(len(got))
             got += self.serial.read(n - len(got))
             if len(got) < n and self.deadline is None:
-                raise Timeout(Deadline(self.what, READ_TIMEOUT, len(got)))
+                raise Timeout(self.what, READ_TIMEOUT, len(got))
         return got
 
     def drain(self, seconds=2.0):
