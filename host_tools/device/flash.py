@@ -170,9 +170,46 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     """
     from mpremote.transport import TransportError, TransportExecError
 
-    from ..blob import read
     from . import transport
     from .transport import Board, Cancelled, Timeout, why
+    model = model or DEFAULT_BLOB
+    info, names = _refuse(board, model, log)
+    port = port or find_port()
+    if not port:
+        raise UserError("no board found: connect one by USB or pass --port (PORT=... with make)")
+    log(f"flash: {port}: asking for the MicroPython REPL (at most {transport.HANDSHAKE_TIMEOUT} s)")
+    try:
+        dev = Board(port, cancel)
+    except Cancelled:
+        raise Cancelled("cancelled while waiting for the board's REPL; nothing was changed") from None
+    at = {"step": "asking the board what it runs"}   # what the deploy is doing, for the messages
+    try:
+        files, todo = _deploy(dev, board, info, model, port, names, log, progress or file_progress(log), at)
+    except TransportExecError as e:
+        last = (e.error_output.strip().splitlines() or ["?"])[-1]
+        raise UserError(f"the board reported an error while {at['step']}: {last}; the previous app "
+                        f"and model stay in place until a deploy completes") from None
+    except Timeout as e:
+        raise UserError(f"the board on {port} stopped answering while {at['step']} (nothing more "
+                        f"within {e.seconds:.0f} s); the previous app and model stay in place until "
+                        f"a deploy completes; reset the board and run flash again") from None
+    except Cancelled:
+        raise Cancelled(f"cancelled while {at['step']}; the previous app and model stay in place "
+                        f"until a deploy completes") from None
+    except (TransportError, OSError) as e:
+        raise UserError(f"lost the board on {port} while {at['step']} ({why(e)}); the previous app "
+                        f"and model stay in place until a deploy completes; run flash again") from None
+    finally:
+        dev.close()
+    log(f"flash: {len(files)} files, {len(todo)} copied, {len(files) - len(todo)} up to date; "
+        f"soft reset: the app is starting (watch it: python -m host_tools monitor --port {port})")
+    return 0
+
+
+def _refuse(board, model, log):
+    """(board_info, flashable board names), or the UserError that stops the deploy
+    before the board is touched: a wrong board, a damaged blob, missing ops, no fit."""
+    from ..blob import read
     from .board_emulation import board_info, board_names
     names = [n for n in board_names() if n not in NO_FLASH]
     if not board:
@@ -185,7 +222,6 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     if board not in names:
         raise UserError(f"unknown board {board!r}; boards: {', '.join(names)}")
     info = board_info(board)
-    model = model or DEFAULT_BLOB
     blob = read(model)  # a damaged blob is refused here, in one line
     if info.get("runtime") == "tflm":   # the project's own firmware: its op list is known
         from ..model.profile import model_ops
@@ -198,90 +234,69 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     if not ok:
         raise UserError(f"the model does not fit the board, nothing was copied: {message}")
     log(f"flash: {message}")
-    port = port or find_port()
-    if not port:
-        raise UserError("no board found: connect one by USB or pass --port (PORT=... with make)")
+    return info, names
 
-    log(f"flash: {port}: asking for the MicroPython REPL (at most {transport.HANDSHAKE_TIMEOUT} s)")
-    try:
-        dev = Board(port, cancel)
-    except Cancelled:
-        raise Cancelled("cancelled while waiting for the board's REPL; nothing was changed") from None
-    progress = progress or file_progress(log)
-    step = "asking the board what it runs"
-    try:
-        platform, version, mpy = ast.literal_eval(dev.exec(_QUERY, step).strip())
-        target = Target(mpy, platform, version)
-        want = info.get("mpy_arch")
-        if want and target.arch and target.arch != want:
-            raise UserError(f"the board on {port} runs native code for {target.arch} "
-                            f"(MicroPython {target.micropython} on {platform}), but {board} is "
-                            f"{want}: wrong --board? boards: {', '.join(names)}")
-        log(f"flash: {port}: MicroPython {target.micropython} on {platform}, {target.describe()}")
-        step = "compiling"
-        files = deploy_list(board, info, model, target, log)
-        compiled = sum(n.endswith(".mpy") for n, _ in files)
-        log(f"flash: {compiled} modules compiled with mpy-cross" if compiled else
-            "flash: the board cannot load .mpy files: copying the sources")
-        step = "comparing files"
-        names_ = [n for n, _ in files]
-        tmps = [n + ".tmp" for n in names_]
-        free = None
-        out = dev.exec(_PREPARE.format(tmps=tmps), step)
-        for line in out.splitlines():
-            if line.startswith("free "):
-                free = int(line.split()[1])
-        before, can_hash = remote_hashes(dev, names_)
-        kind = next((h.split(":")[0] for h in before.values() if h), "sha256")
-        local = {n: digest(d, kind) for n, d in files}
-        todo = [(n, d) for n, d in files if before[n] != local[n]]
-        need = sum(len(d) for _, d in todo)
-        if free is not None and need > free:
-            raise UserError(f"not enough room on the board: the new files need {need:,} bytes "
-                            f"while they are staged, {free:,} are free; nothing was changed")
-        for n, d in files:
-            if before[n] == local[n]:
-                log(f"  {n:<22} {len(d):>9,} bytes  up to date")
-        for n, d in todo:
-            step = f"copying {n}"
-            dev.write_file(n + ".tmp", d, functools.partial(progress, n))
-            step = f"checking {n}"
-            got = remote_hashes(dev, [n + ".tmp"])[0][n + ".tmp"] if can_hash else read_back(dev, n + ".tmp")
-            want = local[n] if got is None or not got.startswith("crc32") else digest(d, "crc32")
-            if got != want:
-                raise UserError(f"{n}: the copy on the board does not match ({got} instead "
-                                f"of {want}); the previous app still runs; try again")
-            log(f"  {n:<22} {len(d):>9,} bytes  copied, {got.split(':')[0]} checked")
-        if todo:
-            step = "renaming the new files into place"
-            shadowed = [n[:-4] + ".py" for n, _ in files if n.endswith(".mpy")]
-            shadowed += [n[:-3] + ".mpy" for n, _ in files if n.endswith(".py") and n != BOOT_FILE]
-            out = dev.exec(_COMMIT.format(pairs=[(n + ".tmp", n) for n, _ in todo], shadowed=shadowed), step)
-            if "committed" not in out:
-                raise UserError("the board did not confirm the final rename; run flash again")
-            after, _ = remote_hashes(dev, [n for n, _ in todo])
-            bad = [n for n, d in todo if after[n] not in (None, local[n], digest(d, "crc32"))]
-            if bad:
-                raise UserError(f"{', '.join(bad)}: not as sent after the rename; run flash again")
-        step = "resetting"
-        dev.reset()
-    except TransportExecError as e:
-        last = (e.error_output.strip().splitlines() or ["?"])[-1]
-        raise UserError(f"the board reported an error while {step}: {last}; the previous app and "
-                        f"model stay in place until a deploy completes") from None
-    except Timeout as e:
-        raise UserError(f"the board on {port} stopped answering while {step} (nothing more within "
-                        f"{e.seconds:.0f} s); the previous "
-                        f"app and model stay in place until a deploy completes; reset the board "
-                        f"and run flash again") from None
-    except Cancelled:
-        raise Cancelled(f"cancelled while {step}; the previous app and model stay in place until "
-                        f"a deploy completes") from None
-    except (TransportError, OSError) as e:
-        raise UserError(f"lost the board on {port} while {step} ({why(e)}); the previous app and "
-                        f"model stay in place until a deploy completes; run flash again") from None
-    finally:
-        dev.close()
-    log(f"flash: {len(files)} files, {len(todo)} copied, {len(files) - len(todo)} up to date; "
-        f"soft reset: the app is starting (watch it: python -m host_tools monitor --port {port})")
-    return 0
+
+def _deploy(dev, board, info, model, port, names, log, progress, at):
+    """Steps 2-6 of the module's doc on an open Board; (files, files copied)."""
+    platform, version, mpy = ast.literal_eval(dev.exec(_QUERY, at["step"]).strip())
+    target = Target(mpy, platform, version)
+    want = info.get("mpy_arch")
+    if want and target.arch and target.arch != want:
+        raise UserError(f"the board on {port} runs native code for {target.arch} "
+                        f"(MicroPython {target.micropython} on {platform}), but {board} is "
+                        f"{want}: wrong --board? boards: {', '.join(names)}")
+    log(f"flash: {port}: MicroPython {target.micropython} on {platform}, {target.describe()}")
+    at["step"] = "compiling"
+    files = deploy_list(board, info, model, target, log)
+    compiled = sum(n.endswith(".mpy") for n, _ in files)
+    log(f"flash: {compiled} modules compiled with mpy-cross" if compiled else
+        "flash: the board cannot load .mpy files: copying the sources")
+    at["step"] = "comparing files"
+    out = dev.exec(_PREPARE.format(tmps=[n + ".tmp" for n, _ in files]), at["step"])
+    free = next((int(line.split()[1]) for line in out.splitlines() if line.startswith("free ")), None)
+    before, can_hash = remote_hashes(dev, [n for n, _ in files])
+    kind = next((h.split(":")[0] for h in before.values() if h), "sha256")
+    local = {n: digest(d, kind) for n, d in files}
+    todo = [(n, d) for n, d in files if before[n] != local[n]]
+    need = sum(len(d) for _, d in todo)
+    if free is not None and need > free:
+        raise UserError(f"not enough room on the board: the new files need {need:,} bytes "
+                        f"while they are staged, {free:,} are free; nothing was changed")
+    for n, d in files:
+        if before[n] == local[n]:
+            log(f"  {n:<22} {len(d):>9,} bytes  up to date")
+    _copy(dev, todo, local, can_hash, log, progress, at)
+    if todo:
+        _commit(dev, files, todo, local, at)
+    at["step"] = "resetting"
+    dev.reset()
+    return files, todo
+
+
+def _copy(dev, todo, local, can_hash, log, progress, at):
+    """Each file as NAME.tmp, its hash checked on the board."""
+    for n, d in todo:
+        at["step"] = f"copying {n}"
+        dev.write_file(n + ".tmp", d, functools.partial(progress, n))
+        at["step"] = f"checking {n}"
+        got = remote_hashes(dev, [n + ".tmp"])[0][n + ".tmp"] if can_hash else read_back(dev, n + ".tmp")
+        want = local[n] if got is None or not got.startswith("crc32") else digest(d, "crc32")
+        if got != want:
+            raise UserError(f"{n}: the copy on the board does not match ({got} instead "
+                            f"of {want}); the previous app still runs; try again")
+        log(f"  {n:<22} {len(d):>9,} bytes  copied, {got.split(':')[0]} checked")
+
+
+def _commit(dev, files, todo, local, at):
+    """One command renames every NAME.tmp into place and removes what would shadow it."""
+    at["step"] = "renaming the new files into place"
+    shadowed = [n[:-4] + ".py" for n, _ in files if n.endswith(".mpy")]
+    shadowed += [n[:-3] + ".mpy" for n, _ in files if n.endswith(".py") and n != BOOT_FILE]
+    out = dev.exec(_COMMIT.format(pairs=[(n + ".tmp", n) for n, _ in todo], shadowed=shadowed), at["step"])
+    if "committed" not in out:
+        raise UserError("the board did not confirm the final rename; run flash again")
+    after, _ = remote_hashes(dev, [n for n, _ in todo])
+    bad = [n for n, d in todo if after[n] not in (None, local[n], digest(d, "crc32"))]
+    if bad:
+        raise UserError(f"{', '.join(bad)}: not as sent after the rename; run flash again")
