@@ -1,25 +1,28 @@
 """The serial line to a MicroPython board: the raw REPL, with a deadline on every wait.
 
-    t = Transport("/dev/ttyACM0", cancel=threading.Event())
-    t.handshake()                          # UserError in one line if no REPL answers
-    with t.within(COMMAND_TIMEOUT, "asking the board"):
-        out = t.exec("print(1)")
-    t.cancel.set(); t.wake()               # from another thread: the conversation ends now
+    cancel = Cancel()
+    board = Board("/dev/ttyACM0", cancel)   # raw REPL entered; UserError in one line if none answers
+    board.exec("print(1)", "asking the board")   # at most COMMAND_TIMEOUT s, else Timeout
+    cancel.set()                            # from another thread: the conversation ends now (Cancelled)
 
 mpremote's SerialTransport (mpremote 1.29.0, the version requirements.txt pins)
 speaks the protocol; this subclass bounds its waits. In that version's
 mpremote/transport_serial.py:
-- read_until() checks its timeouts only when no byte arrived (the `else:` branch
-  after `if new_data:`), so a port that keeps printing (an app, a factory
+- read_until() (line 135) checks its timeouts only when no byte arrived (the
+  `else:` of `if new_data:`, line 160), so a port that keeps printing (an app, a factory
   firmware) keeps it reading for ever; it is replaced here by one that checks
   the conversation's deadline after every byte;
-- enter_raw_repl() empties the input with `while n > 0: read(n)` after Ctrl-C,
+- enter_raw_repl() (line 178) empties the input with `while n > 0: read(n)`
+  (line 183) after Ctrl-C,
   which a port printing as fast as it is read never ends; replaced by one
   tcflush (reset_input_buffer), and the Ctrl-C / Ctrl-A are sent again every
   RETRY_EVERY seconds, for a board still starting when the port opened;
 - raw_paste_write() unpacks the two bytes of the window size without checking
-  that two came (a silent board gives struct.error); replaced;
-- the port is opened without write_timeout, so a board that stops reading blocks
+  that two came (line 237: a silent board gives struct.error); replaced;
+- follow() (line 218) waits for each end-of-output byte with only a gap
+  timeout: a command whose output never ends runs for ever; bounded here by the
+  command's deadline (within());
+- the port is opened without write_timeout (line 59), so a board that stops reading blocks
   a write for ever; WRITE_TIMEOUT is set.
 The protocol itself (MicroPython's docs/reference/repl.rst, "Raw mode and raw-paste
 mode"): Ctrl-A enters the raw REPL, which answers "raw REPL; CTRL-B to exit\\r\\n>";
