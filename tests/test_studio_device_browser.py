@@ -1,4 +1,4 @@
-"""The Device page in headless Chromium: Cancel ends a flash that waits on a silent port,
+"""The studio in headless Chromium: Cancel ends a capture and a flash that wait on a silent port,
 a stale error goes when another board starts, and Flash is not offered for an emulated
 board that runs the app on the host. (Driven as tests/test_studio_browser.py drives it.)"""
 import os
@@ -19,6 +19,21 @@ def test_cancel_a_flash_and_no_flash_for_an_emulated_board(browser, studio):
     for name in names:   # the emulated camera shows the folder's photos
         with open(os.path.join(folder, name), "rb") as f:
             assert c.upload("white", [(name, f.read())])[0] == 200
+
+    # the Photos page: Cancel ends a capture that waits for a silent board
+    d.get(studio.url.rstrip("/") + "/dataset")
+    wait(d, lambda d: d.find_elements("css selector", "#target option[value=white]"), what="the class list")
+    with PtyPort("silent") as p:
+        cap = d.find_element("id", "cap-port")
+        cap.clear()
+        cap.send_keys(p.port)
+        d.find_element("id", "cap-go").click()
+        wait(d, lambda d: d.find_element("id", "cap-cancel").is_displayed(), what="the capture's Cancel")
+        wait(d, lambda d: b"@frame" in p.received, timeout=60, what="the capture asking for a frame")
+        d.find_element("id", "cap-cancel").click()
+        wait(d, lambda d: "cancelled" in text(d, "#cap-status"), timeout=60, what="the capture cancelled")
+        assert text(d, "#cap-status") == "cancelled after 0 photos (those are kept)"
+        assert not d.find_element("id", "cap-cancel").is_displayed()
 
     d.get(studio.url.rstrip("/") + "/device")
     wait(d, lambda d: "fits" in text(d, "#boards"), timeout=60, what="the board table")
