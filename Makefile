@@ -21,7 +21,7 @@ help:
 	@echo "make evaluate MODEL=out/model.blob DATA=photos/   accuracy, per-class figures, confusion matrix"
 	@echo "make profile [MODEL=] [BOARD=]  arena, MACs, ops and which boards the model fits (BOARD: just that one)"
 	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"
-	@echo "make board BOARD=qemu_m7 [IMAGES=] start an emulated board (the project's firmware in QEMU); prints its serial port"
+	@echo "make board BOARD=qemu_m7 [IMAGES=] start an emulated board (the project's firmware in QEMU); prints its camera's photos and its serial port"
 	@echo "make monitor PORT=/dev/ttyACM0  show a board's results live"
 	@echo "make studio [DATA=photos] [OUT=out] [STUDIO_PORT=8000]  the local web app: collect, train, test, deploy"
 	@echo "make bench                      every benchmark in bench/ (throughput, memory, training)"

@@ -217,6 +217,8 @@ def test_board_run_then_capture_on_the_command_line_and_a_stopped_qemu_is_one_li
                               "--model", default_blob, *PHOTOS], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
+        names = board.stdout.readline()   # what its camera shows, then its port
+        assert names.startswith("qemu_m7: its camera shows, in turn, over and over: "), names
         first = board.stdout.readline()
         assert first.startswith("qemu_m7: serial port /dev/pts/") and "the app is running" in first, first
         port = first.split()[3]

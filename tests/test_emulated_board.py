@@ -49,17 +49,37 @@ def board(tmp_path):
                              "IMAGES=" + " ".join(PHOTOS)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        port = None
+        port, seen = None, []
         for line in proc.stdout:
+            seen.append(line.rstrip("\n"))
             m = re.search(r"serial port (/dev/pts/\d+)", line)
             if m:
                 port = m.group(1)
                 break
         assert port, "make board printed no serial port"
+        names = ", ".join(os.path.basename(p) for p in PHOTOS)
+        assert f"qemu_m7: its camera shows, in turn, over and over: {names}" in seen   # the photos given
         yield port, blob
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+
+
+def test_make_board_names_the_sample_photos_its_camera_shows_and_how_to_show_others():
+    from host_tools.data.samples import demo_paths
+    proc = subprocess.Popen(["make", "--no-print-directory", "board", "BOARD=qemu_m7"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        first = proc.stdout.readline().rstrip("\n")
+        while first.startswith((".venv/bin/python", "make")):   # make echoes the command first
+            first = proc.stdout.readline().rstrip("\n")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    names = ", ".join(os.path.basename(p) for p in demo_paths())
+    assert first == (f"qemu_m7: its camera shows, in turn, over and over: {names}; scikit-image's sample "
+                     f"photos: show your own with make board IMAGES=\"a.jpg b.jpg\" (or the image paths "
+                     f"after the command)")
 
 
 def test_make_flash_then_make_monitor_on_the_emulated_board(board, tmp_path):

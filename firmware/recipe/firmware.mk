@@ -26,6 +26,7 @@ firmware:
 	  *) echo "make firmware: set BOARD=unix, qemu_m7, esp32s3_eye or xiao_esp32s3_sense (got '$(BOARD)')" >&2; exit 2;; esac
 	@case "$(BOARD):$(KERNELS)" in *:|unix:reference|unix:esp-nn) ;; \
 	  *) echo "make firmware: KERNELS must be reference or esp-nn, and only with BOARD=unix (got BOARD=$(BOARD) KERNELS=$(KERNELS))" >&2; exit 2;; esac
+	@echo "firmware: $(BOARD): MicroPython v1.28.0 with the tflm module; a first build takes a few minutes (qemu_m7 about 2 on 2 cores), an up-to-date check seconds"
 	@$(MAKE) --no-print-directory -f $(RECIPE)/firmware.mk $(BOARD)
 
 sources:

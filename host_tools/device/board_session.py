@@ -20,6 +20,12 @@ import tempfile
 from .. import DEFAULT_BLOB, UserError
 
 
+def check_board(board):
+    if board != "qemu_m7":
+        raise UserError(f"only qemu_m7 runs as a board with a serial port; got {board!r} "
+                        "(the unix board: emulate --serve --board unix)")
+
+
 def start(board, model, images, fmt=None, size=None, run_app=False):
     """A running Qemu with the photos preloaded as a looping camera; the caller closes it.
     run_app: the app and model preloaded too, and the app running."""
@@ -30,9 +36,7 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
     from .qemu import Qemu
     from .romfs import romfs_image
     from .vm_boards import LOOP, deploy_files, photo_frames, qemu_loads, start_rom_app
-    if board != "qemu_m7":
-        raise UserError(f"only qemu_m7 runs as a board with a serial port; got {board!r} "
-                        "(the unix board: emulate --serve --board unix)")
+    check_board(board)
     info = board_info(board)
     frames = photo_frames([open_image(p) for p in images], read(model), fmt, size)
     tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
@@ -53,9 +57,20 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
     return q
 
 
+def camera_line(board, images, own):
+    """What the emulated camera shows, by name, and how to show other photos."""
+    import os
+    names = ", ".join(os.path.basename(p) for p in images)
+    how = ("" if own else "; scikit-image's sample photos: show your own with "
+           "make board IMAGES=\"a.jpg b.jpg\" (or the image paths after the command)")
+    return f"{board}: its camera shows, in turn, over and over: {names}{how}"
+
+
 def main(args):
     from ..data.samples import demo_paths
     images = args.images or demo_paths()
+    check_board(args.board)
+    print(camera_line(args.board, images, bool(args.images)), flush=True)
     size = None
     if args.frame_size:
         from .vm_boards import parse_size
@@ -65,7 +80,7 @@ def main(args):
     try:
         then = ("the app is running" if args.run
                 else f"deploy with: make flash BOARD={args.board} PORT={q.port}")
-        print(f"{args.board}: serial port {q.port} (camera: {len(images)} photos, looping); "
+        print(f"{args.board}: serial port {q.port} (camera: the {len(images)} photos above); "
               f"{then}; Ctrl-C stops the board", flush=True)
         q.proc.wait()
     except KeyboardInterrupt:

@@ -31,6 +31,7 @@ from ..infer.results import parse_result_line
 from .board_emulation import BYTES_PER_PIXEL, camera_view
 from .monitor import _why
 from .ports import check as check_port
+from .transport import Cancelled
 
 REQUEST = b"@frame\n"
 HEADER = "@frame "
@@ -80,17 +81,19 @@ def sample(view, out_height, out_width):
 class Link:
     """The board's serial line, asking for frames: with Link(port) as link: link.frame()."""
 
-    def __init__(self, port, timeout=DEFAULT_TIMEOUT, baudrate=115200):
+    def __init__(self, port, timeout=DEFAULT_TIMEOUT, baudrate=115200, cancel=None):
         import serial
         if not port:
             raise UserError("no port given: pass --port PORT")
         port = check_port(port)   # a device, never a pyserial URL
-        self.port, self.timeout = port, timeout
+        self.port, self.timeout, self.cancel = port, timeout, cancel
         self._serial_errors = (serial.SerialException, OSError)
-        try:
-            self._ser = serial.serial_for_url(port, baudrate=baudrate, timeout=0.2)
+        try:   # a board that stops reading cannot block a request for ever
+            self._ser = serial.serial_for_url(port, baudrate=baudrate, timeout=0.2, write_timeout=timeout)
         except (serial.SerialException, OSError, ValueError) as e:
             raise UserError(f"cannot open {port}: {_why(e)}") from None
+        if hasattr(cancel, "watch"):   # transport.Cancel: a blocked read ends at once
+            cancel.watch(self._wake)
         self._buf = b""
         try:
             self._ser.reset_input_buffer()   # what the board printed before we asked
@@ -103,6 +106,12 @@ class Link:
         except self._serial_errors:
             pass
 
+    def _wake(self):
+        try:
+            self._ser.cancel_read()
+        except (AttributeError, *self._serial_errors):
+            pass
+
     def __enter__(self):
         return self
 
@@ -112,6 +121,8 @@ class Link:
     def _line(self, deadline):
         """The next text line, or None at the deadline; LinkLost if the line goes away."""
         while b"\n" not in self._buf:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled("cancelled")
             if time.monotonic() > deadline:
                 return None
             try:
@@ -126,7 +137,6 @@ class Link:
         """Ask for one frame and return it (a Frame); UserError if none comes."""
         try:
             self._ser.write(REQUEST)
-            self._ser.flush()
         except self._serial_errors as e:
             raise LinkLost(_why(e)) from None
         deadline = time.monotonic() + self.timeout
@@ -190,10 +200,11 @@ def _parse_header(line, port):
     return h
 
 
-def frames(port, count=None, every=0.0, timeout=DEFAULT_TIMEOUT, baudrate=115200):
+def frames(port, count=None, every=0.0, timeout=DEFAULT_TIMEOUT, baudrate=115200, cancel=None):
     """Frames from the board, one request per frame, requests every `every` seconds
-    (at most as fast as the board answers); count=None: until the caller stops."""
-    with Link(port, timeout, baudrate) as link:
+    (at most as fast as the board answers); count=None: until the caller stops;
+    cancel: an Event that ends it (transport.Cancelled) at any point."""
+    with Link(port, timeout, baudrate, cancel) as link:
         n = 0
         while count is None or n < count:
             start = time.monotonic()
@@ -201,7 +212,10 @@ def frames(port, count=None, every=0.0, timeout=DEFAULT_TIMEOUT, baudrate=115200
             n += 1
             wait = every - (time.monotonic() - start)
             if wait > 0 and (count is None or n < count):
-                time.sleep(wait)
+                if cancel is not None and cancel.wait(wait):
+                    raise Cancelled("cancelled")
+                if cancel is None:
+                    time.sleep(wait)
 
 
 # --- the photo folder -----------------------------------------------------------
@@ -242,7 +256,7 @@ def write_photo(folder, number, image):
 
 
 def capture(port, label, data_dir, count=50, every=0.5, progress=None, timeout=DEFAULT_TIMEOUT,
-            baudrate=115200):
+            baudrate=115200, cancel=None):
     """Take count photos from the board into data_dir/label/; returns their paths.
 
     progress(done, count, path, frame) is called after each photo is written.
@@ -259,7 +273,7 @@ def capture(port, label, data_dir, count=50, every=0.5, progress=None, timeout=D
         if os.path.exists(path) and not os.path.isdir(path):
             raise UserError(f"{path}: not a folder")
     written = []
-    stream = frames(port, count, every, timeout, baudrate)   # opens the port on first next()
+    stream = frames(port, count, every, timeout, baudrate, cancel)   # opens the port on first next()
     try:
         for frame in stream:
             try:
@@ -271,6 +285,8 @@ def capture(port, label, data_dir, count=50, every=0.5, progress=None, timeout=D
             written.append(path)
             if progress is not None:
                 progress(len(written), count, path, frame)
+    except Cancelled:
+        raise Cancelled(f"cancelled after {len(written)} of {count} photos; those are whole") from None
     except LinkLost as e:
         if not written:
             raise UserError(f"lost {port} before the first photo ({e}); nothing was written") from None

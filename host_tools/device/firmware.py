@@ -9,12 +9,14 @@ import os
 import subprocess
 
 from .. import ROOT, UserError
+from ..progress import note
 from .board_emulation import board_info
 
 BUILD_TIMEOUT = 3600   # seconds: a first build compiles MicroPython and tflite-micro
 # The unix port's kernel sets: KERNELS= of `make firmware BOARD=unix` -> the image's folder
 # (firmware/recipe/unix.mk writes each image to build/firmware/FOLDER/micropython)
 UNIX_KERNELS = {"reference": "unix", "esp-nn": "unix-espnn"}
+QUIET = 2              # seconds of building after which the user is told what is built
 
 
 def image_path(board, kernels=None):
@@ -42,9 +44,21 @@ def firmware_image(board, kernels=None):
     cmd = ["make", "--no-print-directory", "firmware", f"BOARD={board}",
            f"HEAP_BYTES={info['heap_bytes']}"] + ([f"KERNELS={kernels}"] if kernels else [])
     try:
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
         raise UserError("make is not installed; it builds the firmware") from None
+    try:
+        try:   # up to date: about 2 s; otherwise say what is built, and how long it takes
+            out, err = proc.communicate(timeout=QUIET)
+        except subprocess.TimeoutExpired:
+            note(f"{board}: building its firmware ({' '.join(cmd[:1] + cmd[2:])}): MicroPython "
+                 f"v1.28.0 and tflite-micro; a first build takes a few minutes")
+            out, err = proc.communicate(timeout=BUILD_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    r = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if r.returncode != 0:
         last = (r.stderr.strip() or r.stdout.strip() or "no output").splitlines()[-1]
         raise UserError(f"building the {board} firmware failed ({' '.join(cmd)}): {last}")

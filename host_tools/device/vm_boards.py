@@ -165,17 +165,18 @@ def qemu_loads(info, romfs=None, frames=None, tmp=None):
 def start_rom_app(port, rom_size):
     """Start the app from the ROMFS image preloaded on a qemu_m7 board and leave it
     running (its console is then the app's: @result lines, @frame requests)."""
-    from .flash import Board
+    from .transport import Board
     dev = Board(port)
     try:
-        dev.t.exec_raw_no_follow(_rom_code(board_info("qemu_m7"), rom_size))
+        dev.start(_rom_code(board_info("qemu_m7"), rom_size))
     finally:
         dev.close()
 
 
 def exec_on_board(port, code, echo=None, timeout=RUN_TIMEOUT):
-    """Run code in the board's raw REPL; the lines it printed (echoed as they come)."""
-    from .flash import Board
+    """Run code in the board's raw REPL (at most timeout seconds); the lines it printed
+    (echoed as they come)."""
+    from .transport import Board
     dev = Board(port)
     lines, part = [], [b""]
 
@@ -188,8 +189,7 @@ def exec_on_board(port, code, echo=None, timeout=RUN_TIMEOUT):
             if echo:
                 echo(line)
     try:
-        dev.t.exec_raw_no_follow(code)
-        out, err = dev.t.follow(timeout, consume)
+        out, err = dev.run(code, timeout, consume)
         consume(b"\n")
         lines += err.decode("utf-8", "replace").splitlines()
     finally:

@@ -6,17 +6,23 @@ from .. import UserError
 from .jobs import Busy
 
 MAX_COUNT = 500
+STOP_GUARD = 30   # seconds a cancelled capture is waited for (it ends within a read: 0.2 s)
 
 
 class CaptureJob:
+    """One capture at a time, in a thread; stop() ends it at any point (the port is closed,
+    the photos written so far are whole)."""
+
     def __init__(self):
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._thread = None
         self.state, self.label, self.port, self.message = "idle", None, None, ""
         self.done, self.count, self.saved = 0, 0, []
 
     def start(self, photos, label, port, count, every, monitor):
         from ..device.capture import capture
+        from ..device.transport import Cancel, Cancelled
         try:
             count, every = int(count), float(every)
         except (TypeError, ValueError):
@@ -31,8 +37,8 @@ class CaptureJob:
         folder = photos.class_dir(label, create=True)   # checked: a class folder inside DATA
         with self._lock:
             if self.state == "running":
-                raise Busy("a capture is already going; wait for it to end")
-            self._stop = threading.Event()
+                raise Busy("a capture is already going; wait for it to end, or cancel it")
+            self._stop = Cancel()
             self.state, self.label, self.port, self.message = "running", label, port, ""
             self.done, self.count, self.saved = 0, count, []
         if monitor.port == port:
@@ -43,15 +49,14 @@ class CaptureJob:
             with self._lock:
                 self.done = done
                 self.saved.append(os.path.basename(path))
-            if stop.is_set():
-                raise _Stopped()
 
         def work():
             try:
-                capture(port, os.path.basename(folder), os.path.dirname(folder), count, every, progress)
+                capture(port, os.path.basename(folder), os.path.dirname(folder), count, every, progress,
+                        cancel=stop)
                 state, message = "done", f"{count} photos from the board's camera"
-            except _Stopped:
-                state, message = "stopped", f"stopped after {self.done} photos"
+            except Cancelled:
+                state, message = "cancelled", f"cancelled after {self.done} photos (those are kept)"
             except UserError as e:
                 state, message = "failed", str(e)
             except Exception as e:  # noqa: BLE001 - shown in the page
@@ -59,16 +64,17 @@ class CaptureJob:
             with self._lock:
                 self.state, self.message = state, message
 
-        threading.Thread(target=work, daemon=True).start()
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
 
     def stop(self):
+        """Cancel a capture at any point; returns once it has ended (and closed the port)."""
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(STOP_GUARD)
 
     def status(self):
         with self._lock:
             return {"state": self.state, "label": self.label, "port": self.port, "message": self.message,
                     "done": self.done, "count": self.count, "saved": list(self.saved)}
 
-
-class _Stopped(Exception):
-    pass

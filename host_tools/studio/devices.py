@@ -16,6 +16,7 @@ from ..device import monitor as mon
 from ..device.ports import check as check_port
 
 KEEP = 60           # results and lines kept for the page
+STOP_GUARD = 30     # seconds a stopped job's thread is waited for (it ends within a read: 0.2 s)
 FRAME_EVERY = 0.3   # seconds between camera frames asked for
 VIEW_SIDE = 288     # camera view size in the page
 
@@ -46,15 +47,33 @@ def board_table(blob_path):
             unchecked.append({"name": name, "title": name, "fits": None, "message": str(e), "latency_ms": None})
     rows = profile(blob_path, boards)["boards"] if boards else []
     by_name = {b["name"]: b for b in boards}
+    from ..device.flash import NO_FLASH
     return [{"name": r["board"], "title": by_name[r["board"]].get("title", r["board"]),
-             "fits": r["fits"], "message": fit_message(r), "latency_ms": r["latency_ms_estimate"]}
-            for r in rows] + unchecked
+             "fits": r["fits"], "message": fit_message(r), "latency_ms": r["latency_ms_estimate"],
+             "flash": r["board"] not in NO_FLASH}
+            for r in rows] + [dict(u, flash=u["name"] not in NO_FLASH) for u in unchecked]
 
 
-def serial_ports():
-    import serial.tools.list_ports
-    return [{"device": p.device, "description": p.description or ""}
-            for p in sorted(serial.tools.list_ports.comports())]
+def serial_ports(emulated=None):
+    """The serial ports found, likeliest board first (transport.likely_ports), and the
+    studio's emulated board if one runs: {"device", "description", "flash": takes a flash,
+    "likely": a board's port rather than one of the computer's own UARTs}."""
+    from ..device.transport import likely_ports
+    ports = [{"device": p.device, "description": p.description or "", "flash": True,
+              "likely": p.vid is not None or "ttyACM" in p.device or "ttyUSB" in p.device}
+             for p in likely_ports()]
+    if emulated and emulated.get("port"):
+        name = emulated["board"]
+        ports.insert(0, {"device": emulated["port"], "flash": takes_flash_emulated(name), "likely": True,
+                         "description": f"emulated {name}" + ("" if takes_flash_emulated(name) else
+                                                              " (runs the app here: takes no flash)")})
+    return ports
+
+
+def takes_flash_emulated(name):
+    """Of the emulated boards, only qemu_m7 runs MicroPython with a raw REPL: the others
+    run the app on CPython (host_tools/device/emulated_port.py) and have nothing to flash."""
+    return name == "qemu_m7"
 
 
 class _Stoppable:
@@ -96,6 +115,8 @@ class Monitor:
     def start(self, port, camera=False):
         """Read port's results; camera=True: also ask for camera frames (capture's @frame)."""
         import serial
+
+        from ..device.transport import Cancel
         self.stop()
         if not port:
             raise UserError("choose or type the board's serial port")
@@ -107,7 +128,7 @@ class Monitor:
             except (serial.SerialException, OSError, ValueError) as e:
                 raise UserError(f"cannot open {port}: {mon._why(e)}") from None
         with self._lock:
-            self._stop = threading.Event()
+            self._stop = Cancel()
             self.port, self.state, self.message, self.camera = port, "running", "", camera
             self._results.clear()
             self._lines.clear()
@@ -119,7 +140,8 @@ class Monitor:
     def _frames(self, port, stop):
         """Camera frames and the results that came with them, until stopped."""
         from ..device.capture import frames
-        stream = frames(port, every=FRAME_EVERY)
+        from ..device.transport import Cancelled
+        stream = frames(port, every=FRAME_EVERY, cancel=stop)
         try:
             for frame in stream:
                 png = _png(frame.view())
@@ -131,6 +153,8 @@ class Monitor:
                                               **frame.result})
                 if stop.is_set():
                     break
+        except Cancelled:
+            pass
         except UserError as e:
             with self._lock:
                 self.state, self.message = "lost", str(e)
@@ -143,12 +167,19 @@ class Monitor:
 
     def _read(self, ser, stop):
         import serial
+        quiet = mon.Quiet(hint="the Flash button above")
         try:
-            for line in mon.lines(_Stoppable(ser, stop)):
+            for line in mon.lines(_Stoppable(ser, stop), idle=True):
+                if quiet.check(line, self.port):
+                    with self._lock:
+                        self.message = quiet.message
+                if line is None:
+                    continue
                 r = mon.parse_line(line)
                 with self._lock:
                     self._seq += 1
                     if r is not None:
+                        self.message = ""
                         self._results.append({"seq": self._seq, "text": mon.format_result(r), **r})
                     elif line.strip():
                         self._lines.append({"seq": self._seq, "text": line})
@@ -161,9 +192,10 @@ class Monitor:
             ser.close()
 
     def stop(self):
+        """Stop reading, at any point: the reader ends and closes the port before this returns."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(5)
+            self._thread.join(STOP_GUARD)
             self._thread = None
         with self._lock:
             if self.state == "running":
@@ -176,27 +208,38 @@ class Monitor:
 
 
 class FlashJob:
-    """One `flash` at a time, in a thread; its log lines are the progress."""
+    """One `flash` at a time, in a thread; its log lines and the file being copied are the
+    progress. cancel() stops it at any point: the port is closed, the board keeps its
+    previous app (flash only switches files over at the very end)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self.state, self.board, self.port, self.message = "idle", None, None, ""
-        self.log = []
+        self.log, self.progress = [], None
+        self._cancel, self._thread = None, None
 
-    def start(self, board, port, blob_path, monitor):
+    def start(self, board, port, blob_path, monitor, emulated=None):
         from ..device.flash import flash
+        from ..device.transport import Cancel, Cancelled
+        if emulated and port and emulated.get("port") == port and not takes_flash_emulated(emulated["board"]):
+            raise UserError(f"{port} is the emulated {emulated['board']} board: it runs the app on this "
+                            f"computer and takes no flash; flash a board on a USB port, or the emulated "
+                            f"qemu_m7")
         with self._lock:
             if self.state == "running":
-                raise Busy("a flash is already going; wait for it to end")
+                raise Busy("a flash is already going; wait for it to end, or cancel it")
             self.state, self.board, self.port, self.message = "running", board, port, ""
-            self.log = []
+            self.log, self.progress = [], None
+            self._cancel = cancel = Cancel()
         if monitor.port == port:
             monitor.stop()   # the port is the flasher's now
 
         def work():
             try:
-                flash(board, port or None, blob_path, log=self._add)
+                flash(board, port or None, blob_path, log=self._add, progress=self._progress, cancel=cancel)
                 state, message = "done", "flashed: the app is starting"
+            except Cancelled as e:
+                state, message = "cancelled", str(e)
             except UserError as e:
                 state, message = "failed", str(e)
             except Exception as e:  # noqa: BLE001 - shown in the page, not a crash of the server
@@ -206,19 +249,40 @@ class FlashJob:
                     monitor.start(port)
                 except UserError as e:
                     self._add(str(e))
-            with self._lock:
-                self.state, self.message = state, message
+            with self._lock:   # set last: the port is closed by now
+                self.state, self.message, self.progress = state, message, None
 
-        threading.Thread(target=work, daemon=True).start()
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+
+    def cancel(self):
+        """Stop the flash now; returns once it has ended (and closed the port)."""
+        with self._lock:
+            if self.state != "running":
+                raise UserError("no flash is going")
+            cancel, thread = self._cancel, self._thread
+        cancel.set()
+        thread.join(STOP_GUARD)
+
+    def stop(self):
+        """On shutdown: cancel a running flash."""
+        try:
+            self.cancel()
+        except UserError:
+            pass
 
     def _add(self, line):
         with self._lock:
             self.log.extend(str(line).splitlines())
 
+    def _progress(self, name, sent, total):
+        with self._lock:
+            self.progress = {"file": name, "sent": sent, "total": total}
+
     def status(self):
         with self._lock:
             return {"state": self.state, "board": self.board, "port": self.port, "message": self.message,
-                    "log": list(self.log)}
+                    "log": list(self.log), "progress": self.progress}
 
 
 def model_label(blob_path):

@@ -78,6 +78,12 @@ async def capture(request):
 
 
 @api
+async def capture_cancel(request):
+    await blocking(studio(request).capture.stop)
+    return {"ok": True}
+
+
+@api
 async def capture_status(request):
     return studio(request).capture.status()
 
@@ -95,4 +101,5 @@ routes = [
     Route("/api/photo/upload", upload, methods=["POST"]),
     Route("/api/capture", capture, methods=["POST"]),
     Route("/api/capture/status", capture_status),
+    Route("/api/capture/cancel", capture_cancel, methods=["POST"]),
 ]

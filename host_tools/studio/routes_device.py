@@ -23,7 +23,7 @@ async def boards(request):
 
 @api
 async def ports(request):
-    return {"ports": await blocking(serial_ports)}
+    return {"ports": await blocking(serial_ports, studio(request).emulator.status())}
 
 
 @api
@@ -31,7 +31,14 @@ async def flash(request):
     body = await json_body(request)
     s = studio(request)
     port = await blocking(fields.port, body) if fields.text(body, "port", "").strip() else ""
-    s.flashing.start(fields.text(body, "board", limit=64), port, s.model_path(), s.monitor)
+    s.flashing.start(fields.text(body, "board", limit=64), port, s.model_path(), s.monitor,
+                     s.emulator.status())
+    return {"ok": True}
+
+
+@api
+async def flash_cancel(request):
+    await blocking(studio(request).flashing.cancel)
     return {"ok": True}
 
 
@@ -88,6 +95,7 @@ routes = [
     Route("/api/ports", ports),
     Route("/api/flash", flash, methods=["POST"]),
     Route("/api/flash/status", flash_status),
+    Route("/api/flash/cancel", flash_cancel, methods=["POST"]),
     Route("/api/monitor/start", monitor_start, methods=["POST"]),
     Route("/api/monitor/stop", monitor_stop, methods=["POST"]),
     Route("/api/monitor/status", monitor_status),

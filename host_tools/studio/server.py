@@ -63,6 +63,7 @@ class Studio:
     def close(self):
         self.training.stop()
         self.capture.stop()
+        self.flashing.stop()
         self.monitor.stop()
         self.emulator.stop()
 

@@ -131,6 +131,8 @@ async function captureGo() {
                                count: +$("#cap-count").value, every: +$("#cap-every").value});
   } catch (e) { toast(e.message, true); return; }
   $("#cap-go").disabled = true;
+  $("#cap-cancel").classList.remove("hidden");
+  $("#cap-cancel").disabled = false;
   let last = -1;
   capturing = poll(async () => {
     const s = await api("/api/capture/status");
@@ -138,6 +140,7 @@ async function captureGo() {
     if (s.done !== last) { last = s.done; await refresh(); }
     if (s.state !== "running") {
       $("#cap-go").disabled = false;
+      $("#cap-cancel").classList.add("hidden");
       if (s.state === "failed") toast(s.message, true);
       capturing.stop();
       await refresh();
@@ -148,7 +151,8 @@ async function captureGo() {
 async function ports() {
   const r = await api("/api/ports");
   $("#ports").replaceChildren(...r.ports.map((p) => el("option", {value: p.device, text: p.description})));
-  if (!$("#cap-port").value && r.ports.length) $("#cap-port").value = r.ports[0].device;
+  const likely = r.ports.find((p) => p.likely);   // never the computer's own /dev/ttyS0
+  if (!$("#cap-port").value && likely) $("#cap-port").value = likely.device;
 }
 
 $("#add-class").addEventListener("click", () => act(async () => {
@@ -164,5 +168,9 @@ $("#cam-on").addEventListener("click", camOn);
 $("#cam-off").addEventListener("click", camOff);
 $("#cam-shot").addEventListener("click", camShot);
 $("#cap-go").addEventListener("click", captureGo);
+$("#cap-cancel").addEventListener("click", async () => {
+  $("#cap-cancel").disabled = true;
+  try { await api("/api/capture/cancel", {}); } catch (e) { toast(e.message, true); }
+});
 refresh().catch((e) => toast(e.message, true));
 ports().catch((e) => toast(e.message, true));
