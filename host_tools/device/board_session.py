@@ -34,7 +34,7 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
         raise UserError(f"only qemu_m7 runs as a board with a serial port; got {board!r} "
                         "(the unix board: emulate --serve --board unix)")
     info = board_info(board)
-    frames = photo_frames([open_image(p) for p in images], read(model), fmt, size)
+    frames = photo_frames([open_image(p) for p in images], read(model), fmt, size, board)
     tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
     try:
         rom = romfs_image(dict(deploy_files(board, model))) if run_app else None

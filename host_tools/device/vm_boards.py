@@ -20,14 +20,22 @@ from .. import UserError
 from ..infer.results import parse_result_line
 from ..data.pixels import BYTES_PER_PIXEL, FORMATS, camera_frame, camera_spec, rgb565_image
 from .board_emulation import board_info
+from .memory_map import check_heap, memory_map
 
 BOARDS = ("qemu_m7", "unix")
 LOOP, LOCK, COUNT = 1, 2, 4
 RUN_TIMEOUT = 1800   # seconds for one run of the app
 
 
+# qemu_m7's areas -> the memory_map.h macros of their address and size
+AREAS = {"romfs": ("M7_MODEL_ADDR", "M7_MODEL_BYTES"), "frames": ("M7_FRAMES_ADDR", "M7_FRAMES_BYTES"),
+         "lcd": ("M7_LCD_ADDR", "M7_LCD_BYTES")}
+
+
 def addr(info, key):
-    return int(info["memory_map"][key], 16)
+    """An area's address ("frames") or size ("frames_max"), from the firmware's memory_map.h."""
+    area, _, size = key.partition("_")
+    return memory_map()[AREAS[area][1 if size else 0]]
 
 
 class Frames:
@@ -197,6 +205,7 @@ def _run_qemu(files, frames, flags, run, kernels=None):
     from .qemu import Qemu
     from .romfs import romfs_image
     info = board_info("qemu_m7")
+    check_heap(info["heap_bytes"])
     elf = firmware_image("qemu_m7")
     d = info["display"]
     panel = d["width"] * d["height"] * 2
