@@ -290,7 +290,8 @@ class _Microlite:
         self._interp = microlite.interpreter(self._model, arena, self._fill, self._read)
 
     # The tensors' bound methods are kept from the first frame on: reading
-    # t.setValue makes a new bound-method object each time.
+    # t.setValue makes a new bound-method object each time (MicroPython v1.28.0
+    # py/runtime.c:1054-1066, mp_load_attr).
     def _fill(self, interp):
         set_value = self._tin
         if set_value is None:

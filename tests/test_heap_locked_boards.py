@@ -51,11 +51,11 @@ GATES = [
     ("st7789py", "ST7789", "*"),                    # a Python driver: its own struct packing
     ("machine", "Pin", "*"),                        # the fake logs each level for the tests
     ("microlite", "interpreter", ["__init__", "invoke"]),   # C; callbacks run locked again
-    # OpenMV's frozen ml/model.py builds a list and a kwargs dict per predict (openmv
-    # scripts/libraries/ml/ml/model.py, Model.predict), and py_ml.c the output arrays;
-    # ulab makes a view or a boxed number for each subscript (v923z/micropython-ulab
-    # d1614433 code/ndarray.c:1218-1250, ndarray_get_slice). flatten() is not here: it
-    # copies the whole tensor, which the board can avoid.
+    # OpenMV's frozen ml/model.py builds a list and a kwargs dict per predict (openmv/openmv
+    # 357b6f9b scripts/libraries/ml/ml/model.py:16-18, Model.predict), and py_ml.c the
+    # output arrays; ulab makes a view or a boxed number for each subscript
+    # (v923z/micropython-ulab d1614433 code/ndarray.c:1218-1255, ndarray_get_slice).
+    # flatten() is not here: it copies the whole tensor, which the board can avoid.
     ("ml", "Model", ["predict"]),
     ("ml", "ndarray", ["__getitem__"]),
 ]

@@ -187,7 +187,8 @@ class _Ml:
     def _take(self, model, inputs, outputs):
         # outputs[0] has the model's output shape, (1, classes): its row is read in
         # place (flatten() would copy the tensor every frame). Reading an element is
-        # ulab's own work (a view, a boxed float), not this module's.
+        # ulab's own work (a view, a boxed float: micropython-ulab d1614433
+        # code/ndarray.c:1218-1255), not this module's.
         scores = outputs[0][0]
         out = self._outbuf
         if self._raw:
