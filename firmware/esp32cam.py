@@ -279,8 +279,8 @@ class _Microlite:
         self._n_out = output_size
         self._inbuf = None
         self._outbuf = None
-        self._tin = None
-        self._tout = None
+        self._tin = None     # the input tensor's setValue, from the first frame on
+        self._tout = None    # the output tensor's getValue
         self._led = led
         arena = _microlite_arena(arena_size, input_size + output_size, len(model))
         # microlite hands tflite-micro the array object's storage pointer: give it
@@ -289,20 +289,21 @@ class _Microlite:
         self._model = bytearray(model)
         self._interp = microlite.interpreter(self._model, arena, self._fill, self._read)
 
+    # The tensors' bound methods are kept from the first frame on: reading
+    # t.setValue makes a new bound-method object each time (MicroPython v1.28.0
+    # py/runtime.c:1054-1066, mp_load_attr).
     def _fill(self, interp):
-        t = self._tin
-        if t is None:
-            t = self._tin = interp.getInputTensor(0)
-        set_value = t.setValue
+        set_value = self._tin
+        if set_value is None:
+            set_value = self._tin = interp.getInputTensor(0).setValue
         buf = self._inbuf
         for i in range(self._n_in):
             set_value(i, buf[i])   # raw byte; the C code keeps the low 8 bits as int8
 
     def _read(self, interp):
-        t = self._tout
-        if t is None:
-            t = self._tout = interp.getOutputTensor(0)
-        get_value = t.getValue
+        get_value = self._tout
+        if get_value is None:
+            get_value = self._tout = interp.getOutputTensor(0).getValue
         buf = self._outbuf
         for i in range(self._n_out):
             buf[i] = get_value(i) & 0xFF

@@ -23,9 +23,14 @@ def do_fetch_weights(args):
 
 def do_classify(args):
     from .infer.classify import run
+    camera = None
+    if args.board:   # that board's camera frame and preprocessing, as emulate --board computes them
+        from .device.board_emulation import board_info
+        camera = board_info(args.board)["camera"]
     if not args.images:
         raise UserError("no images given: pass one or more image files")
-    return run(args.model or DEFAULT_BLOB, args.images, args.json, args.engine, workers=args.workers)
+    return run(args.model or DEFAULT_BLOB, args.images, args.json, args.engine, workers=args.workers,
+               camera=camera)
 
 
 def do_demo(args):
@@ -174,6 +179,7 @@ def _engine_arg(p):
 
 
 def build_parser():
+    from .data.pixels import FORMATS
     parser = argparse.ArgumentParser(prog=PROG, description="MobileNet classifier tools for MicroPython camera boards.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -183,6 +189,9 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--workers", type=_positive_int, metavar="N",
                    help="processes decoding and classifying images (default: all CPUs)")
+    p.add_argument("--board", metavar="NAME",
+                   help="as boards/NAME's camera frames each photo (size, pixel format) and its app "
+                        "preprocesses it: the answers of emulate --board NAME")
     p.add_argument("images", nargs="*", metavar="IMAGE")
     p.set_defaults(func=do_classify)
 
@@ -200,7 +209,7 @@ def build_parser():
                    help="run boards/NAME/board.py on fakes of its camera, display and interpreter "
                         "(default: host, the emulator board); qemu_m7 and unix run the project's "
                         "own firmware")
-    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+    p.add_argument("--frame-format", choices=FORMATS,
                    help="qemu_m7, unix: camera frames in this format (default: RGB888 at the model's size, "
                         "as classify sees the photo)")
     p.add_argument("--frame-size", metavar="WxH", help="qemu_m7, unix: camera frames of this size")
@@ -281,7 +290,7 @@ def build_parser():
                                    "monitor. Ctrl-C stops it.")
     p.add_argument("--board", default="qemu_m7", metavar="NAME", help="default: qemu_m7")
     _model_arg(p)
-    p.add_argument("--frame-format", choices=("RGB888", "RGB565_BE", "RGB565_LE", "GRAY"),
+    p.add_argument("--frame-format", choices=FORMATS,
                    help="camera frames in this format (default: RGB888 at the model's size)")
     p.add_argument("--frame-size", metavar="WxH", help="camera frames of this size")
     p.add_argument("--run", action="store_true",

@@ -20,9 +20,12 @@ from host_tools.blob import read
 from host_tools.infer.classify import classify
 from host_tools.infer.engine import TflmEngine
 from host_tools.data.samples import sample_path
+from tests.support.boards import ALL, INFO, ON_FAKES
 
-BOARDS = ["esp32s3_eye", "xiao_esp32s3_sense", "openmv_h7_plus"]
-MODEL_SIZED = ["esp32s3_eye", "xiao_esp32s3_sense"]          # camera frame == model input size
+BOARDS = ON_FAKES                                   # from boards/*/board.json
+# camera frame == the default model's input size (96x96)
+MODEL_SIZED = [b for b in BOARDS if (INFO[b]["camera"]["width"], INFO[b]["camera"]["height"]) == (96, 96)]
+RED = {"RGB565_BE": b"\xf8\x00", "RGB565_LE": b"\x00\xf8"}   # a red pixel's two bytes, per byte order
 PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png")
 
 
@@ -78,10 +81,11 @@ def test_model_sized_camera_equals_classify_of_the_frame_it_delivered(board, pho
     assert [r["frame"] for r in emu.results] == list(range(len(photos)))
     # What the camera delivered, as a picture: classify sees exactly these pixels.
     views = []
+    fmt = INFO[board]["camera"]["format"]
     for n, frame in enumerate(emu.frames):
         assert len(frame) == 96 * 96 * 2
         views.append(str(tmp_path / f"view{n}.png"))
-        Image.fromarray(be.camera_view(frame, 96, 96, "RGB565_BE")).save(views[-1])
+        Image.fromarray(be.camera_view(frame, 96, 96, fmt)).save(views[-1])
     want = [r for _, r, _ in classify(blob, views, "tflm")]
     for r, w in zip(emu.results, want):
         assert r["label"] == w["label"] and r["confidence"] == w["confidence"]
@@ -89,7 +93,7 @@ def test_model_sized_camera_equals_classify_of_the_frame_it_delivered(board, pho
     # and the int8 scores are tflite-micro's on the device's own input bytes
     eng = TflmEngine(blob.model)
     got = np.array([r["scores"] for r in emu.results], dtype=np.int8)
-    ref = np.stack([eng.run(device_input(f, 96, 96, "RGB565_BE", blob)) for f in emu.frames])
+    ref = np.stack([eng.run(device_input(f, 96, 96, fmt, blob)) for f in emu.frames])
     np.testing.assert_array_equal(got, ref)
     assert [r["label"] for r in emu.results[:2]] == ["person", "non_person"]
 
@@ -235,9 +239,7 @@ def red_photo(tmp_path):
     return str(path)
 
 
-@pytest.mark.parametrize("board, first_bytes", [("esp32s3_eye", b"\xf8\x00"),
-                                                ("xiao_esp32s3_sense", b"\xf8\x00"),
-                                                ("openmv_h7_plus", b"\x00\xf8")])
+@pytest.mark.parametrize("board, first_bytes", [(b, RED[INFO[b]["camera"]["format"]]) for b in BOARDS])
 def test_camera_frames_have_the_boards_size_and_byte_order(board, first_bytes, tmp_path, default_blob):
     info = be.board_info(board)
     emu = be.run(board, [red_photo(tmp_path)], default_blob)
@@ -369,8 +371,7 @@ def test_cli_emulate_board_prints_like_emulate_and_writes_the_lcd(photos, defaul
 def test_cli_emulate_unknown_board_names_the_boards(photos):
     status, out, err = run_cli("emulate", "--board", "esp32", photos[0])
     assert status == 2 and out == "" and "Traceback" not in err
-    assert err.strip() == ("emulate: unknown board 'esp32'; boards: esp32s3_eye, host, "
-                           "openmv_h7_plus, qemu_m7, unix, xiao_esp32s3_sense")
+    assert err.strip() == "emulate: unknown board 'esp32'; boards: " + ", ".join(ALL)
 
 
 def test_cli_emulate_board_reports_bad_images_and_runs_the_rest(photos, default_blob, tmp_path):

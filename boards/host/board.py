@@ -25,6 +25,7 @@ for _p in (os.path.join(_ROOT, "firmware"), _ROOT):
         sys.path.append(_p)
 
 import blobfmt  # noqa: E402  (firmware/blobfmt.py, the device's reader)
+from host_tools.data.pixels import decode_frame, rgb565_color  # noqa: E402
 from host_tools.quiet import captured_fds  # noqa: E402
 
 with open(os.path.join(_HERE, "board.json")) as _f:
@@ -74,26 +75,12 @@ class Camera:
         return a.tobytes()
 
 
-def rgb565_to_rgb(c):
-    """RGB565 int -> (r, g, b) 8-bit, widened by bit replication."""
-    r, g, b = (c >> 11) & 31, (c >> 5) & 63, c & 31
-    return (r << 3 | r >> 2, g << 2 | g >> 4, b << 3 | b >> 2)
+rgb565_to_rgb = rgb565_color   # the host's one RGB565 decoder (host_tools/data/pixels.py)
 
 
 def frame_to_image(frame, width, height, fmt):
     """A camera frame (bytes) as a PIL RGB image."""
-    a = np.frombuffer(bytes(frame), dtype=np.uint8)
-    if fmt == "RGB888":
-        return Image.fromarray(a[:width * height * 3].reshape(height, width, 3), "RGB")
-    if fmt == "GRAY":
-        return Image.fromarray(a[:width * height].reshape(height, width), "L").convert("RGB")
-    if fmt in ("RGB565_BE", "RGB565_LE"):
-        v = a[:width * height * 2].reshape(-1, 2).astype(np.uint16)
-        v = (v[:, 0] << 8 | v[:, 1]) if fmt == "RGB565_BE" else (v[:, 1] << 8 | v[:, 0])
-        r, g, b = (v >> 11) & 31, (v >> 5) & 63, v & 31
-        rgb = np.stack([r << 3 | r >> 2, g << 2 | g >> 4, b << 3 | b >> 2], -1)
-        return Image.fromarray(rgb.astype(np.uint8).reshape(height, width, 3), "RGB")
-    raise ValueError(f"unknown frame format {fmt!r}")
+    return Image.fromarray(decode_frame(frame, width, height, fmt), "RGB")
 
 
 class Font8x8:

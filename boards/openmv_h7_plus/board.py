@@ -174,6 +174,10 @@ class _Ml:
         self._outbuf = None
         self._inputs = [self._fill]     # made once; predict() calls _fill each frame
         self._take_scores = self._take  # one bound method, not one per frame
+        # Before 4.8 the scores come dequantized, float32 (q - zero) * scale. Dividing
+        # by the scale would make a new float per score; instead q is found among the
+        # midpoints between neighbouring dequantized values, made once here.
+        self._mids = [(k - 127.5 - self._zero) * self._scale for k in range(255)]
 
     def _fill(self, tensor, shape, dtype):
         if dtype != _INT8 or len(tensor) != self._n_in:
@@ -181,17 +185,28 @@ class _Ml:
         tensor[:] = self._inbuf   # the app's int8 bytes, as they are
 
     def _take(self, model, inputs, outputs):
-        scores = outputs[0].flatten()
+        # outputs[0] has the model's output shape, (1, classes): its row is read in
+        # place (flatten() would copy the tensor every frame). Reading an element is
+        # ulab's own work (a view, a boxed float: micropython-ulab d1614433
+        # code/ndarray.c:1218-1255), not this module's.
+        scores = outputs[0][0]
         out = self._outbuf
         if self._raw:
             for i in range(self._n_out):
                 out[i] = scores[i] & 0xFF
         else:
-            scale = self._scale
-            zero = self._zero
+            mids = self._mids
             for i in range(self._n_out):
-                # dequantized in float32: (q - zero) * scale; undo it exactly
-                out[i] = (int(round(scores[i] / scale)) + zero) & 0xFF
+                v = scores[i]
+                lo = 0           # how many midpoints lie below v: q + 128
+                hi = 255
+                while lo < hi:
+                    m = (lo + hi) >> 1
+                    if mids[m] < v:
+                        lo = m + 1
+                    else:
+                        hi = m
+                out[i] = (lo - 128) & 0xFF
 
     def invoke(self, inbuf, outbuf):
         self._inbuf = inbuf

@@ -13,7 +13,8 @@ Copied to the board as board.mpy; firmware/main.py runs
 - display(): a 128x160 framebuf RGB565 panel, like OpenMV's LCD shield; each
   shown picture is copied into a ring at _LCD, which the host reads back as PNG files.
 - interpreter(): `tflm`, running the model where it lies.
-The addresses are in boards/qemu_m7/board.json too, for the host.
+The addresses are firmware/recipe/qemu_m7/memory_map.h's, copied below by
+host_tools/device/memory_map.py (a test checks the copy).
 """
 import micropython
 import uctypes
@@ -23,10 +24,13 @@ import emuboard
 
 MODEL_PATH = "model.blob"   # in the folder the app runs in: ROMFS, or the RAM disk
 
-_FRAMES = const(0x60D00000)   # the firmware's M7_FRAMES_ADDR (firmware/recipe/qemu_m7/memory_map.h)
-_FRAMES_MAX = const(0x300000)
-_LCD = const(0x60800000)      # above the GC heap (0x60000000 + heap_bytes), below M7_MODEL_ADDR
-_LCD_MAX = const(0x400000)
+# The firmware's memory map (its one source is the C header; the device cannot read it):
+# --- generated from firmware/recipe/qemu_m7/memory_map.h (python -m host_tools.device.memory_map)
+_FRAMES = const(0x60D00000)   # M7_FRAMES_ADDR
+_FRAMES_MAX = const(0x00300000)   # M7_FRAMES_BYTES
+_LCD = const(0x60800000)   # M7_LCD_ADDR
+_LCD_MAX = const(0x00400000)   # M7_LCD_BYTES
+# --- end of the generated part
 _LCD_W = const(128)
 _LCD_H = const(160)
 

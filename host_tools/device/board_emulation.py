@@ -33,18 +33,16 @@ import sys
 import tempfile
 import traceback
 
-import numpy as np
-from PIL import Image
-
 from .. import DEFAULT_BLOB, ROOT, UserError
 from .device_code import device_imports
 from .driver_fakes import (CAMERA_DRIVERS, DISPLAY_DRIVERS, FAKES_DIR, OPENMV_FIRMWARES,  # noqa: F401
                            RUNTIMES, TflmRunner, _load, driver_choice, fake_drivers, led_on, screen)
+from ..data.pixels import (BYTES_PER_PIXEL, camera_frame, decode_frame, encode_frame,  # noqa: F401
+                           frame_pixels, rgb565_image)
 from ..infer.results import parse_result_line
 
 BOARDS_DIR = os.path.join(ROOT, "boards")
 FIRMWARE_DIR = os.path.join(ROOT, "firmware")
-BYTES_PER_PIXEL = {"RGB888": 3, "RGB565_BE": 2, "RGB565_LE": 2, "GRAY": 1}
 
 
 # --- boards -----------------------------------------------------------------
@@ -68,66 +66,9 @@ def board_module_path(name):
     return os.path.join(BOARDS_DIR, name, "board.py")
 
 
-# --- camera frames ----------------------------------------------------------
+# --- camera frames: host_tools/data/pixels.py (these names are kept for their users) ---
 
-def frame_pixels(img, width, height, channels=3):
-    """A decoded photo as the camera would frame it: (height, width, channels) uint8.
-
-    Square frames go through images.to_pixels itself, so a 96x96 frame is
-    byte-identical to classify's input pixels; other shapes crop the largest
-    centred region of the frame's aspect ratio, then resize it the same way.
-    """
-    from ..data.images import _flatten_alpha, _to_8bit, to_pixels
-    if width == height:
-        return to_pixels(img, width, channels)
-    img = _flatten_alpha(_to_8bit(img)).convert("L" if channels == 1 else "RGB")
-    w, h = img.size
-    if w * height > h * width:      # photo wider than the frame: crop its width
-        cw, ch = (h * width + height // 2) // height, h
-    else:
-        cw, ch = w, (w * height + width // 2) // width
-    left, top = (w - cw) // 2, (h - ch) // 2
-    img = img.crop((left, top, left + cw, top + ch)).resize((width, height), Image.BILINEAR)
-    return np.asarray(img, dtype=np.uint8).reshape(height, width, channels)
-
-
-def encode_frame(pixels, fmt):
-    """(H, W, 3 or 1) uint8 pixels to the bytes a camera delivers in fmt."""
-    if fmt == "GRAY":
-        if pixels.shape[2] == 3:
-            r, g, b = (pixels[..., i].astype(np.uint32) for i in range(3))
-            return ((19595 * r + 38470 * g + 7471 * b + 32768) >> 16).astype(np.uint8).tobytes()
-        return pixels.astype(np.uint8).tobytes()
-    if pixels.shape[2] == 1:
-        pixels = np.repeat(pixels, 3, axis=2)
-    if fmt == "RGB888":
-        return pixels.astype(np.uint8).tobytes()
-    r, g, b = (pixels[..., i].astype(np.uint16) for i in range(3))
-    v = ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3)
-    if fmt == "RGB565_BE":
-        return v.astype(">u2").tobytes()
-    if fmt == "RGB565_LE":
-        return v.astype("<u2").tobytes()
-    raise ValueError(f"camera format must be one of {', '.join(BYTES_PER_PIXEL)}; got {fmt}")
-
-
-def camera_view(frame, width, height, fmt):
-    """A camera frame decoded to (height, width, 3) RGB uint8, as the app reads it
-    (docs/preprocessing.md): 5- and 6-bit fields widened by bit replication."""
-    data = np.frombuffer(bytes(frame), dtype=np.uint8)
-    if fmt == "RGB888":
-        return data.reshape(height, width, 3).copy()
-    if fmt == "GRAY":
-        return np.repeat(data.reshape(height, width, 1), 3, axis=2)
-    v = data.view(">u2" if fmt == "RGB565_BE" else "<u2").astype(np.uint16).reshape(height, width)
-    r5, g6, b5 = v >> 11, (v >> 5) & 63, v & 31
-    rgb = np.stack([(r5 << 3) | (r5 >> 2), (g6 << 2) | (g6 >> 4), (b5 << 3) | (b5 >> 2)], axis=-1)
-    return rgb.astype(np.uint8)
-
-
-def rgb565_image(data, width, height, big_endian):
-    """RGB565 pixel bytes (a panel's memory, an OpenMV image) to a PIL image."""
-    return Image.fromarray(camera_view(data, width, height, "RGB565_BE" if big_endian else "RGB565_LE"))
+camera_view = decode_frame
 
 
 # --- the board module ---------------------------------------------------------
@@ -187,13 +128,12 @@ def camera_source(info, photo):
     """The fakes' source(w, h, fmt): the photo photo() names, framed as board.json's camera."""
     cam = info["camera"]
     want = (cam["width"], cam["height"], cam["format"])
-    channels = 1 if cam["format"] == "GRAY" else 3
 
     def source(w, h, fmt):
         if (w, h, fmt) != want:
             raise ValueError(f"board.json says {want[0]}x{want[1]} {want[2]}, "
                              f"but the board set up the camera for {w}x{h} {fmt}")
-        return encode_frame(frame_pixels(photo(), w, h, channels), fmt)
+        return camera_frame(photo(), w, h, fmt)
     return source
 
 

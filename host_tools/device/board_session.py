@@ -38,7 +38,7 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
     from .vm_boards import LOOP, deploy_files, photo_frames, qemu_loads, start_rom_app
     check_board(board)
     info = board_info(board)
-    frames = photo_frames([open_image(p) for p in images], read(model), fmt, size)
+    frames = photo_frames([open_image(p) for p in images], read(model), fmt, size, board)
     tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
     try:
         rom = romfs_image(dict(deploy_files(board, model))) if run_app else None

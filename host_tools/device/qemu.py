@@ -1,8 +1,8 @@
 """QEMU running the qemu_m7 firmware: a Cortex-M7 (mps2-an500) with its UART on a pty.
 
-    with Qemu(elf, loads=[(romfs_path, 0x60800000)]) as q:
+    with Qemu(elf, loads=[(romfs_path, memory_map()["M7_MODEL_ADDR"])]) as q:
         q.port                      # /dev/pts/N: mpremote and pyserial talk to it
-        q.read_memory(0x60E00000, 40960)
+        q.read_memory(memory_map()["M7_LCD_ADDR"], 40960)   # memory_map.py
 
 `-icount shift=0` makes the virtual clock advance 1 ns per instruction, so the
 board's time.ticks_us() counts thousands of instructions. Files given in `loads`

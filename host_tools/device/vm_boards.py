@@ -16,20 +16,26 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
 from .. import UserError
 from ..infer.results import parse_result_line
-from .board_emulation import BYTES_PER_PIXEL, board_info, encode_frame, frame_pixels, rgb565_image
+from ..data.pixels import BYTES_PER_PIXEL, FORMATS, camera_frame, camera_spec, rgb565_image
+from .board_emulation import board_info
+from .memory_map import check_heap, memory_map
 
 BOARDS = ("qemu_m7", "unix")
-FORMATS = ("RGB888", "RGB565_BE", "RGB565_LE", "GRAY")   # firmware/emuboard.py's order
 LOOP, LOCK, COUNT = 1, 2, 4
 RUN_TIMEOUT = 1800   # seconds for one run of the app
 
 
+# qemu_m7's areas -> the memory_map.h macros of their address and size
+AREAS = {"romfs": ("M7_MODEL_ADDR", "M7_MODEL_BYTES"), "frames": ("M7_FRAMES_ADDR", "M7_FRAMES_BYTES"),
+         "lcd": ("M7_LCD_ADDR", "M7_LCD_BYTES")}
+
+
 def addr(info, key):
-    return int(info["memory_map"][key], 16)
+    """An area's address ("frames") or size ("frames_max"), from the firmware's memory_map.h."""
+    area, _, size = key.partition("_")
+    return memory_map()[AREAS[area][1 if size else 0]]
 
 
 class Frames:
@@ -49,20 +55,17 @@ class Frames:
         return head + b"".join(chosen)
 
 
-def photo_frames(photos, blob, fmt=None, size=None):
-    """Frames of decoded photos (PIL images). By default the model's size in RGB888
-    (GRAY for a one-channel model) made by the host photo pipeline, as classify
-    sees them; otherwise fmt at size (w, h), as a camera frames them."""
-    from ..data.images import to_pixels
+def photo_frames(photos, blob, fmt=None, size=None, board="unix"):
+    """Frames of decoded photos (PIL images). By default what the board's camera
+    delivers (board.json: the model's size in RGB888, GRAY for a one-channel model,
+    as classify sees the photo); otherwise fmt (default RGB888) at size (w, h)
+    (default: the model's), as a camera frames them."""
     if fmt is None and size is None:
-        fmt = "GRAY" if blob.channels == 1 else "RGB888"
-        pixels = [to_pixels(p, blob.height, blob.channels) for p in photos]
-        return Frames(blob.width, blob.height, fmt,
-                      [np.ascontiguousarray(p, dtype=np.uint8).tobytes() for p in pixels])
-    fmt = fmt or "RGB888"
-    w, h = size or (blob.width, blob.height)
-    channels = 1 if fmt == "GRAY" else 3
-    return Frames(w, h, fmt, [encode_frame(frame_pixels(p, w, h, channels), fmt) for p in photos])
+        w, h, fmt = camera_spec(board_info(board), blob)
+    else:
+        fmt = fmt or "RGB888"
+        w, h = size or (blob.width, blob.height)
+    return Frames(w, h, fmt, [camera_frame(p, w, h, fmt) for p in photos])
 
 
 class Run:
@@ -202,6 +205,7 @@ def _run_qemu(files, frames, flags, run, kernels=None):
     from .qemu import Qemu
     from .romfs import romfs_image
     info = board_info("qemu_m7")
+    check_heap(info["heap_bytes"])
     elf = firmware_image("qemu_m7")
     d = info["display"]
     panel = d["width"] * d["height"] * 2
@@ -291,7 +295,7 @@ def main(args):
     good, photos, failed = open_images(args.images)
     if not good:
         return 1
-    run = run_app(args.board, photo_frames(photos, blob, fmt, size), model,
+    run = run_app(args.board, photo_frames(photos, blob, fmt, size, args.board), model,
                   kernels=getattr(args, "kernels", None))
     for line in run.other:
         print(f"{args.board}: {line}", file=sys.stderr)

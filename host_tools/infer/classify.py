@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import UserError
 from ..blob import read
+from .board_input import BoardInput
 from .engine import ENGINES, make_engine, prepare
 from ..data.images import ImageError, input_quantizer, load_pixels
 from .results import format_line, result
@@ -38,10 +39,14 @@ def cpu_count():
 class _Runner:
     """Decode, quantize and infer a chunk of images (in a worker, or here)."""
 
-    def __init__(self, model, engine, size, channels, in_scale, in_zero):
+    def __init__(self, model, engine, size, channels, in_scale, in_zero, camera=None):
         self.engine = make_engine(model, engine, batch=BATCH)
         self.size, self.channels = size, channels
-        self.quantize = input_quantizer(in_scale, in_zero)
+        if camera is None:   # the host photo pipeline
+            quantize = input_quantizer(in_scale, in_zero)
+            self.load = lambda path, out: quantize(load_pixels(path, size, channels), out)
+        else:                # the board's camera frame and its own preprocessing
+            self.load = BoardInput(camera, size, size, channels, in_scale, in_zero)
 
     def __call__(self, paths):
         """[(int8 scores or None, error message or None)] for paths, in order."""
@@ -49,7 +54,7 @@ class _Runner:
         errors, n = [], 0
         for path in paths:
             try:
-                self.quantize(load_pixels(path, self.size, self.channels), xs[n])  # decoded straight into the batch
+                self.load(path, xs[n])  # decoded straight into the batch
                 n += 1
                 errors.append(None)
             except ImageError as e:
@@ -172,11 +177,13 @@ def _stop_workers(pool):
             p.join()
 
 
-def scores(blob, paths, engine="litert", workers=None):
+def scores(blob, paths, engine="litert", workers=None, camera=None):
     """Yield (path, int8 scores or None, error message or None) in input order.
 
     workers: processes decoding and running images (default: all CPUs);
-    1 runs everything in this process.
+    1 runs everything in this process. camera: a board.json's "camera": each
+    photo as that camera frames it, through the device's preprocessing
+    (board_input.py), as `emulate --board` computes it.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine}")
@@ -187,7 +194,7 @@ def scores(blob, paths, engine="litert", workers=None):
     if hasattr(paths, "__len__"):  # a short list: spread it over fewer, smaller chunks
         workers = min(workers, len(paths))
         chunk_size = max(1, min(CHUNK, -(-len(paths) // max(workers, 1))))
-    args = (bytes(blob.model), engine, blob.height, blob.channels, blob.in_scale, blob.in_zero)
+    args = (bytes(blob.model), engine, blob.height, blob.channels, blob.in_scale, blob.in_zero, camera)
     if workers <= 1:
         run = _Runner(*args)
         paths = iter(paths)
@@ -199,17 +206,18 @@ def scores(blob, paths, engine="litert", workers=None):
             yield from _parallel(args, paths, workers, chunk_size)
 
 
-def classify(blob, paths, engine="litert", workers=None):
+def classify(blob, paths, engine="litert", workers=None, camera=None):
     """Yield (path, result or None, error message or None) in input order."""
-    for path, q, err in scores(blob, paths, engine, workers):
+    for path, q, err in scores(blob, paths, engine, workers, camera):
         yield path, (None if err else result(path, q, blob)), err
 
 
-def run(model_path, paths, as_json=False, engine="litert", prog="classify", workers=None):
-    """Print one line per image; return the exit status (1 if any image failed)."""
+def run(model_path, paths, as_json=False, engine="litert", prog="classify", workers=None, camera=None):
+    """Print one line per image; return the exit status (1 if any image failed).
+    camera: as in scores()."""
     blob = read(model_path)
     failed = 0
-    results = classify(blob, paths, engine, workers)
+    results = classify(blob, paths, engine, workers, camera)
     try:
         for path, r, err in results:
             if err:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 
+from host_tools.device.memory_map import memory_map
 from host_tools.device.qemu import Qemu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -16,10 +17,10 @@ UNIX_MICROPYTHON = os.path.join(ROOT, "build", "firmware", "unix", "micropython"
 M7_ELF = os.path.join(ROOT, "build", "firmware", "qemu_m7", "firmware.elf")
 MPREMOTE = [sys.executable, "-m", "mpremote"]
 
-# Fixed addresses of the qemu_m7 firmware (firmware/recipe/qemu_m7/memory_map.h)
-M7_MODEL_ADDR = 0x60C00000
-M7_FRAMES_ADDR = 0x60D00000
-M7_FRAMES_BYTES = 0x00300000
+# Fixed addresses of the qemu_m7 firmware, read from firmware/recipe/qemu_m7/memory_map.h
+M7_MODEL_ADDR = memory_map()["M7_MODEL_ADDR"]
+M7_FRAMES_ADDR = memory_map()["M7_FRAMES_ADDR"]
+M7_FRAMES_BYTES = memory_map()["M7_FRAMES_BYTES"]
 
 
 def build(board):
