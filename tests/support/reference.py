@@ -1,0 +1,44 @@
+"""Independent references for the host pipeline, written from docs/preprocessing.md with
+Pillow and numpy only: nothing here calls host_tools, so a test comparing host_tools with
+these compares two implementations, not one function with itself."""
+import numpy as np
+from PIL import Image, ImageOps
+
+
+def decoded(path, channels=3):
+    """Pillow's pixels of an image file, upright (EXIF), in RGB or L: (h, w, channels) uint8."""
+    with Image.open(path) as img:
+        img = ImageOps.exif_transpose(img)
+        a = np.asarray(img.convert("RGB" if channels == 3 else "L"), dtype=np.uint8)
+    return a.reshape(a.shape[0], a.shape[1], channels)
+
+
+def centre_square(a):
+    """The largest centred square by numpy slicing: side min(w, h), left (w - side) // 2,
+    top (h - side) // 2."""
+    h, w = a.shape[:2]
+    side = min(w, h)
+    top, left = (h - side) // 2, (w - side) // 2
+    return a[top:top + side, left:left + side]
+
+
+def model_pixels(a, size):
+    """Decoded pixels (h, w, C) -> the model's (size, size, C): centre square, then
+    Pillow's BILINEAR resize of that square."""
+    square = centre_square(a)
+    channels = square.shape[2]
+    if square.shape[0] == size:
+        return np.ascontiguousarray(square)
+    img = Image.fromarray(square[..., 0] if channels == 1 else square)
+    return np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.uint8).reshape(size, size, channels)
+
+
+def file_model_pixels(path, size, channels=3):
+    return model_pixels(decoded(path, channels), size)
+
+
+def int8_input(pixels, scale, zero):
+    """lut[p] = clamp(round(p / s) + z, -128, 127), with s the blob's float32 scale, per pixel."""
+    s = float(np.float32(scale))
+    q = np.round(pixels.astype(np.float64) / s) + zero  # numpy rounds half to even, as Python's round
+    return np.clip(q, -128, 127).astype(np.int8)
