@@ -18,6 +18,7 @@ import urllib.request
 import pytest
 
 from conftest import DATASET, ROOT
+from host_tools import UserError
 from host_tools.studio import safety
 from tests.support.studio_client import studio  # noqa: F401 (fixture)
 
@@ -126,6 +127,24 @@ def test_bad_class_names_are_refused_and_nothing_is_written(studio, tmp_path, na
     status, body = c.upload(name.replace("\n", "%0A").replace("/", "%2F"), [mouse()])
     assert status == 400, name
     assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("name, rule", [
+    ("..", "not '.' or '..'"), (".", "not '.' or '..'"), ("../evil", "no slashes"), ("a/b", "no slashes"),
+    ("a\\b", "no slashes"), ("a\0b", "no slashes"), (".hidden", "cannot start with '.'"),
+    ("", "needs a name"), ("  ", "needs a name"), ("train", "reserved"), ("validation", "reserved"),
+    ("x" * 65, "at most 64 fit"), ("line\nbreak", "line break"),
+])
+def test_class_name_itself_refuses_each_bad_name_with_its_rule(name, rule):
+    """The name check alone, with no path check behind it to hide a gap."""
+    with pytest.raises(UserError) as e:
+        safety.class_name(name)
+    assert rule in str(e.value) and "\n" not in str(e.value), name
+
+
+@pytest.mark.parametrize("name", ["mug", "white mouse", "mug..", "a.b", "persönlich", "猫", "x" * 64])
+def test_class_name_keeps_good_names(name):
+    assert safety.class_name(name) == name
 
 
 def test_paths_cannot_leave_the_photo_folder(studio, tmp_path):
