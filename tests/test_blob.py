@@ -6,7 +6,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from tests.support import reference, run_cli
 from host_tools import UserError
 from host_tools.blob import pack, read
 from host_tools.device.device_code import blobfmt
@@ -34,7 +34,17 @@ def test_layout_matches_the_spec(default_blob):
     assert crc == zlib.crc32(data[32:])
     assert moff % 16 == 0 and moff + msize == len(data)
     assert data[moff + 4:moff + 8] == b"TFL3"  # flatbuffer identifier
-    assert 100_000 < arena < 110_000
+
+
+def test_header_arena_is_what_tflite_micro_records(default_blob, tmp_path):
+    """The arena in the header is the total tflite-micro's Python runtime reports for the
+    blob's own model; the device's tflite-micro (the unix firmware) allocates within it."""
+    data = open(default_blob, "rb").read()
+    moff, msize, arena = struct.unpack_from("<III", data, 16)
+    model = tmp_path / "model.tflite"
+    model.write_bytes(data[moff:moff + msize])
+    assert arena == reference.tflm_recorded_arena(model)
+    assert 0 < reference.unix_firmware_arena(model, arena) <= arena
 
 
 def test_software_crc_equals_zlib_on_real_bytes(default_blob):

@@ -1,6 +1,7 @@
-"""Independent references for the host pipeline, written from docs/preprocessing.md with
-Pillow and numpy only: nothing here calls host_tools, so a test comparing host_tools with
-these compares two implementations, not one function with itself."""
+"""Independent references, so that a test compares two implementations and not one
+function with itself: the host pipeline written from docs/preprocessing.md with Pillow and
+numpy only, and tensor-arena figures read from tflite-micro itself (its Python runtime's
+report, and the project's unix firmware)."""
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -42,3 +43,29 @@ def int8_input(pixels, scale, zero):
     s = float(np.float32(scale))
     q = np.round(pixels.astype(np.float64) / s) + zero  # numpy rounds half to even, as Python's round
     return np.clip(q, -128, 127).astype(np.int8)
+
+
+def tflm_recorded_arena(model_path):
+    """The tensor-arena total tflite-micro's Python runtime prints for a .tflite file
+    (print_allocations, read from a child's C stdout)."""
+    import re
+    import subprocess
+    import sys
+    code = ("from tflite_micro import runtime\n"
+            f"runtime.Interpreter.from_bytes(open({str(model_path)!r}, 'rb').read()).print_allocations()\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    totals = re.findall(r"Arena allocation total (\d+) bytes", r.stdout + r.stderr)  # (its log goes to C stderr)
+    assert r.returncode == 0 and len(totals) == 1, (r.stdout + r.stderr)[-2000:]
+    return int(totals[0])
+
+
+def unix_firmware_arena(model_path, arena_size):
+    """arena_used of the project's unix firmware (the device's tflite-micro build) for a
+    .tflite file, given arena_size bytes."""
+    from tests.support.firmware import run_unix
+    from host_tools.device.firmware import firmware_image
+    firmware_image("unix")
+    status, out, err = run_unix(f"import tflm\nmodel = open({str(model_path)!r}, 'rb').read()\n"
+                                f"print(tflm.Interpreter(model, {int(arena_size)}).arena_used)\n")
+    assert status == 0, err[-2000:]
+    return int(out)
