@@ -20,7 +20,7 @@ def default_blob(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def mice():
+def openmv_mice():
     """The openmv-mice photos (train/ and validation/, classes black and white), kept outside
     the repository. Every test that needs them takes this fixture: without them it fails
     (CI has them), with one line saying where they belong; it never skips."""

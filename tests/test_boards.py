@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from tests.support import run_cli
+from tests.support.reference import device_input
 from host_tools.device import board_emulation as be
 from host_tools.device.driver_fakes import driver_products
 from host_tools.blob import read
@@ -34,18 +35,6 @@ def photos():
 @pytest.fixture(scope="module")
 def blob(default_blob):
     return read(default_blob)
-
-
-def device_input(frame, width, height, fmt, blob):
-    """numpy reference of docs/preprocessing.md: centred square, nearest neighbour, lut."""
-    rgb = be.camera_view(frame, width, height, fmt).astype(np.int32)
-    side = min(width, height)
-    top, left = (height - side) // 2, (width - side) // 2
-    rows = top + (np.arange(blob.height) * side) // blob.height
-    cols = left + (np.arange(blob.width) * side) // blob.width
-    pixels = rgb[rows][:, cols]
-    assert (blob.in_scale, blob.in_zero) == (1.0, -128)
-    return (pixels - 128).astype(np.int8)
 
 
 # --- every board module is MicroPython -----------------------------------------------

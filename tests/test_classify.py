@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from tests.support import reference, run_cli
 from host_tools.blob import read
 from host_tools.infer.engine import LiteRTEngine, TflmEngine
 from host_tools.data.images import load_pixels, quantize_input
 from host_tools.data.samples import sample_path
-from tests.support import reference
 
 
 def _json_lines(out):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from tests.support import run_cli
 from host_tools import UserError
 from host_tools.blob import pack, read
 from host_tools.infer.classify import classify

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.device.device_code import FIRMWARE, blobfmt  # puts firmware/ on sys.path
 
 import postprocess  # noqa: E402

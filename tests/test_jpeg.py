@@ -1,15 +1,12 @@
 """The fast JPEG path gives Pillow's pixels, and leaves every other file to Pillow."""
-import glob
 import io
-import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import DATASET
+from tests.support import mice_photos, reference
 from host_tools.data import images, jpeg
-from tests.support import reference
 
 
 def pillow_pixels(path):
@@ -52,8 +49,8 @@ def variants(tmp_path_factory, photos):
     return out
 
 
-def test_dataset_and_variants_decode_to_pillows_pixels(variants):
-    paths = sorted(glob.glob(os.path.join(DATASET, "*", "*", "*.jpg")))
+def test_dataset_and_variants_decode_to_pillows_pixels(variants, openmv_mice):
+    paths = mice_photos(openmv_mice)
     assert len(paths) > 1000
     for path in paths + variants:
         fast = jpeg.decode(path)

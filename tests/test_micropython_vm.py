@@ -21,7 +21,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.device import board_emulation as be
 from host_tools.blob import read
 from host_tools.device.device_code import blobfmt

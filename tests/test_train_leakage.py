@@ -21,13 +21,13 @@ def rows(pixels):
     return {bytes(np.ascontiguousarray(p)) for p in pixels}
 
 
-def test_no_held_out_photo_reaches_training_or_calibration(mice, tmp_path, monkeypatch):
+def test_no_held_out_photo_reaches_training_or_calibration(openmv_mice, tmp_path, monkeypatch):
     import host_tools.train.cached as cached
     import host_tools.train.fit as fit
     import host_tools.train.train as train
     data = tmp_path / "data"
     for label in ("black", "white"):  # flat class folders: train draws the held-out photos itself
-        folder = os.path.join(mice, "train", label)
+        folder = os.path.join(openmv_mice, "train", label)
         names = sorted(os.listdir(folder))
         (data / label).mkdir(parents=True)
         for name in names[::len(names) // PER_CLASS][:PER_CLASS]:  # spread over the set

@@ -17,3 +17,9 @@ def run_cli(*argv):
     """Run `python -m host_tools ARGV` in a subprocess: (status, stdout, stderr)."""
     r = subprocess.run([sys.executable, "-m", "host_tools", *argv], capture_output=True, text=True, cwd=ROOT)
     return r.returncode, r.stdout, r.stderr
+
+
+def mice_photos(folder):
+    """Every openmv-mice photo under folder (the `openmv_mice` fixture's), in a fixed order."""
+    import glob
+    return sorted(glob.glob(os.path.join(folder, "*", "*", "*.jpg")))

@@ -69,3 +69,29 @@ def unix_firmware_arena(model_path, arena_size):
                                 f"print(tflm.Interpreter(model, {int(arena_size)}).arena_used)\n")
     assert status == 0, err[-2000:]
     return int(out)
+
+
+def camera_rgb(frame, width, height, fmt):
+    """A camera frame to (height, width, 3) RGB, by the table in docs/preprocessing.md: RGB565
+    fields from the 16-bit value in the format's byte order, widened by bit replication."""
+    b = np.frombuffer(bytes(frame), np.uint8).astype(np.int32)
+    if fmt == "RGB888":
+        return b.reshape(height, width, 3)
+    if fmt == "GRAY":
+        return np.repeat(b.reshape(height, width, 1), 3, axis=2)
+    b0, b1 = b[0::2], b[1::2]
+    v = (b0 << 8 | b1) if fmt == "RGB565_BE" else (b1 << 8 | b0)
+    r5, g6, b5 = v >> 11, (v >> 5) & 63, v & 31
+    rgb = np.stack([r5 << 3 | r5 >> 2, g6 << 2 | g6 >> 4, b5 << 3 | b5 >> 2], axis=-1)
+    return rgb.reshape(height, width, 3)
+
+
+def device_input(frame, width, height, fmt, blob):
+    """The device's int8 input for a camera frame (docs/preprocessing.md, "Camera frames on
+    the device"): centred square, nearest neighbour src = top + dst * side // size, lut."""
+    rgb = camera_rgb(frame, width, height, fmt)
+    side = min(width, height)
+    top, left = (height - side) // 2, (width - side) // 2
+    rows = top + (np.arange(blob.height) * side) // blob.height
+    cols = left + (np.arange(blob.width) * side) // blob.width
+    return int8_input(rgb[rows][:, cols], blob.in_scale, blob.in_zero)
