@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support import mice_photos
+from tests.support import mice_photos, reference
 from host_tools.infer import classify as cl
 from host_tools.blob import read
 from host_tools.infer.engine import TflmEngine
@@ -14,10 +14,11 @@ from host_tools.data.images import input_quantizer, load_pixels, quantize_input
 
 
 def _plain_tflm(blob, paths):
-    """The reference: one image at a time through tflite-micro, in this process."""
+    """The reference: one image at a time through tflite-micro, in this process, its input
+    made by Pillow and numpy directly (tests/support/reference.py)."""
     eng = TflmEngine(blob.model)
-    return np.stack([eng.run(quantize_input(load_pixels(p, blob.height, blob.channels),
-                                            blob.in_scale, blob.in_zero)) for p in paths])
+    return np.stack([eng.run(reference.int8_input(reference.file_model_pixels(p, blob.height, blob.channels),
+                                                  blob.in_scale, blob.in_zero)) for p in paths])
 
 
 def _pipeline(blob, paths, engine, workers=2):
@@ -184,4 +185,4 @@ def test_quantizing_into_the_batch_equals_the_table(photos, scale, zero):
     out = np.empty(pixels.shape, np.int8)
     for i, px in enumerate(pixels):
         input_quantizer(scale, zero)(px, out[i])
-    np.testing.assert_array_equal(out, quantize_input(pixels, scale, zero))
+    np.testing.assert_array_equal(out, reference.int8_input(pixels, scale, zero))  # the documented rule
