@@ -55,14 +55,22 @@ def scratch(name, module, selection):
         if not os.path.exists(link):
             os.symlink(DATASET, link)
     source = module.split("/")[0]
+    if source == "firmware":
+        # The device modules are imported by their own names (`import preprocess`), so mutmut
+        # must name their mutants so too: it drops a leading "src." from a module's name.
+        os.rename(os.path.join(where, "firmware"), os.path.join(where, "src"))
+        for folder in (where, os.path.join(where, "mutants")):
+            os.makedirs(folder, exist_ok=True)
+            os.symlink("src", os.path.join(folder, "firmware"))
+        source, module = "src", "src/" + module.split("/", 1)[1]
     with open(os.path.join(where, "pyproject.toml"), "a", encoding="utf-8") as f:
         f.write("\n[tool.mutmut]\n"
                 f"source_paths = [{json.dumps(source)}]\n"
                 f"only_mutate = [{json.dumps(module)}]\n"
-                f"also_copy = {json.dumps([p for p in COPIED if p not in (source, 'tests', 'pyproject.toml')])}\n"
+                f"also_copy = {json.dumps([p for p in COPIED if p not in (source, 'firmware', 'tests', 'pyproject.toml')])}\n"
                 f"pytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
                 'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider"]\n')
-    return where
+    return where, module
 
 
 def results(where, module):
@@ -75,7 +83,7 @@ def results(where, module):
 
 def run(name):
     module, selection = TARGETS[name]
-    where = scratch(name, module, selection)
+    where, module = scratch(name, module, selection)
     mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
     r = subprocess.run([mutmut, "run", "--max-children", "1"], cwd=where, capture_output=True, text=True)
     if r.returncode != 0:
