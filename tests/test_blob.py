@@ -166,3 +166,31 @@ def test_pack_reads_the_models_own_shape_and_refuses_what_the_device_cannot_run(
         with pytest.raises(UserError) as e:
             pack(bad, ["a", "b", "c"])
         assert str(e.value).startswith(message)
+
+
+def test_unpack_and_read_labels_in_process(default_blob, tmp_path):
+    from host_tools.blob import read_labels, unpack
+    out = tmp_path / "new" / "folder"  # made as needed
+    b = unpack(default_blob, str(out))
+    assert sorted(os.listdir(out)) == ["labels.txt", "model.tflite"]  # no temporary file left
+    assert (out / "model.tflite").read_bytes() == bytes(b.model) == bytes(read(default_blob).model)
+    assert (out / "labels.txt").read_bytes() == b"person\nnon_person\n"
+    assert read_labels(str(out / "labels.txt")) == ["person", "non_person"]
+    (out / "labels.txt").write_text("stale\n")
+    unpack(default_blob, str(out))  # into a folder that exists: its files are replaced
+    assert (out / "labels.txt").read_bytes() == b"person\nnon_person\n"
+    (tmp_path / "blank.txt").write_bytes("a\n\nb\r\nc".encode())
+    assert read_labels(str(tmp_path / "blank.txt")) == ["a", "b", "c"]
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
+    with pytest.raises(UserError, match=f"^{tmp_path}/latin1.txt: labels are not valid UTF-8$"):
+        read_labels(str(tmp_path / "latin1.txt"))
+    with pytest.raises(UserError, match=f"^{tmp_path}/none.txt: cannot read labels \\(No such file or directory\\)$"):
+        read_labels(str(tmp_path / "none.txt"))
+
+
+def test_write_atomic_leaves_no_partial_file_when_the_rename_fails(tmp_path):
+    from host_tools.blob import write_atomic
+    (tmp_path / "taken").mkdir()  # a folder where the file should go: the rename fails
+    with pytest.raises(OSError):
+        write_atomic(str(tmp_path / "taken"), b"data")
+    assert sorted(os.listdir(tmp_path)) == ["taken"] and os.listdir(tmp_path / "taken") == []

@@ -63,11 +63,13 @@ def scratch(name, module, selection):
             os.makedirs(folder, exist_ok=True)
             os.symlink("src", os.path.join(folder, "firmware"))
         source, module = "src", "src/" + module.split("/", 1)[1]
+    # mutmut copies the source folder and tests itself; firmware/ is a link to src/ when mutated
+    copied = [p for p in COPIED if p not in (source, "tests", "pyproject.toml") and not (p == "firmware" and source == "src")]
     with open(os.path.join(where, "pyproject.toml"), "a", encoding="utf-8") as f:
         f.write("\n[tool.mutmut]\n"
                 f"source_paths = [{json.dumps(source)}]\n"
                 f"only_mutate = [{json.dumps(module)}]\n"
-                f"also_copy = {json.dumps([p for p in COPIED if p not in (source, 'firmware', 'tests', 'pyproject.toml')])}\n"
+                f"also_copy = {json.dumps(copied)}\n"
                 f"pytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
                 'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider"]\n')
     return where, module
