@@ -166,7 +166,8 @@ def test_input_lut():
 
 def test_preprocess_checks_its_arguments():
     blob = fake_blob(96, 96, 3, 1.0, -128)
-    with pytest.raises(ValueError, match="^camera format must be one of RGB888, RGB565_BE, RGB565_LE, GRAY; got 'YUV422'$"):
+    with pytest.raises(ValueError,
+                       match="^camera format must be one of RGB888, RGB565_BE, RGB565_LE, GRAY; got 'YUV422'$"):
         preprocess.Preprocessor(blob, 160, 120, "YUV422")
     with pytest.raises(ValueError, match="^model channels must be 1 or 3; got 4$"):
         preprocess.Preprocessor(fake_blob(96, 96, 4, 1.0, -128), 160, 120, "RGB888")

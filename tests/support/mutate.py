@@ -64,7 +64,8 @@ def scratch(name, module, selection):
             os.symlink("src", os.path.join(folder, "firmware"))
         source, module = "src", "src/" + module.split("/", 1)[1]
     # mutmut copies the source folder and tests itself; firmware/ is a link to src/ when mutated
-    copied = [p for p in COPIED if p not in (source, "tests", "pyproject.toml") and not (p == "firmware" and source == "src")]
+    copied = [p for p in COPIED
+              if p not in (source, "tests", "pyproject.toml") and not (p == "firmware" and source == "src")]
     with open(os.path.join(where, "pyproject.toml"), "a", encoding="utf-8") as f:
         f.write("\n[tool.mutmut]\n"
                 f"source_paths = [{json.dumps(source)}]\n"
