@@ -9,7 +9,7 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
-.PHONY: help setup system-packages firmware firmware-images board model classify demo emulate train evaluate inspect profile flash monitor test bench clean studio browser
+.PHONY: help setup system-packages firmware firmware-images board model classify demo emulate train evaluate inspect profile flash monitor test bench clean studio browser mutate
 
 help:
 	@echo "make setup                      create .venv, install pinned packages, fetch weights, build the default model"
@@ -28,6 +28,7 @@ help:
 	@echo "make firmware BOARD=unix|qemu_m7 build MicroPython with the tflm module (build/firmware/; HEAP_BYTES= for qemu_m7;"
 	@echo "                                 KERNELS=esp-nn for a unix image with the ESP32-S3's kernels)"
 	@echo "make test                       the test suite"
+	@echo "make mutate [MUTATE=\"blob preprocess\"]  mutation testing (mutmut, installed on demand): score per module (docs/mutation.md)"
 
 setup: system-packages .venv/.installed model
 
@@ -120,6 +121,15 @@ firmware-images:
 
 test: firmware-images
 	$(PY) -m pytest -q tests
+
+# Mutation testing, not part of `make test` (docs/mutation.md). mutmut is installed into the venv
+# on demand, pinned, with the locked versions of everything else held as they are.
+MUTMUT := mutmut==3.8.1
+MUTATE ?=
+mutate: .venv/.installed
+	@$(PY) -c "import mutmut" 2>/dev/null && $(PY) -m pip show mutmut 2>/dev/null | grep -qx "Version: $(word 2,$(subst ==, ,$(MUTMUT)))" || \
+	  $(PY) -m pip install --quiet "$(MUTMUT)" -c requirements.lock
+	nice -n 19 $(PY) -m tests.support.mutate $(MUTATE)
 
 clean:
 	rm -rf models/*.blob models/*.json frames out .pytest_cache

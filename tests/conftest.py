@@ -3,13 +3,13 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # host_tools, tests.support
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from host_tools import DEFAULT_BLOB  # noqa: E402
-
-DATASET = os.path.join(ROOT, "..", "shared", "datasets", "openmv-mice")
+# ROOT and run_cli stay importable from conftest until test_flash, test_capture and test_train
+# import them from tests.support like the others.
+from tests.support import DATASET, ROOT, run_cli  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
@@ -22,14 +22,20 @@ def default_blob(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def openmv_mice():
+    """The openmv-mice photos (train/ and validation/, classes black and white), kept outside
+    the repository. Every test that needs them takes this fixture: without them it fails
+    (CI has them), with one line saying where they belong; it never skips."""
+    missing = [d for d in ("train/black", "train/white", "validation/black", "validation/white")
+               if not os.path.isdir(os.path.join(DATASET, d))]
+    if missing:
+        pytest.fail(f"the openmv-mice photo set is missing: {DATASET} needs {', '.join(missing)}/ "
+                    "(one JPEG per file; CI has it)", pytrace=False)
+    return DATASET
+
+
+@pytest.fixture(scope="session")
 def photos():
     """Paths of real photos shipped with scikit-image."""
     from host_tools.data.samples import CALIBRATION, sample_path
     return [sample_path(n) for n in CALIBRATION]
-
-
-def run_cli(*argv):
-    """Run `python -m host_tools ARGV` in a subprocess: (status, stdout, stderr)."""
-    import subprocess
-    r = subprocess.run([sys.executable, "-m", "host_tools", *argv], capture_output=True, text=True, cwd=ROOT)
-    return r.returncode, r.stdout, r.stderr

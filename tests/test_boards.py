@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from tests.support import run_cli
+from tests.support.reference import device_input, file_model_pixels
 from host_tools.device import board_emulation as be
 from host_tools.device.driver_fakes import driver_products
 from host_tools.blob import read
@@ -37,18 +38,6 @@ def photos():
 @pytest.fixture(scope="module")
 def blob(default_blob):
     return read(default_blob)
-
-
-def device_input(frame, width, height, fmt, blob):
-    """numpy reference of docs/preprocessing.md: centred square, nearest neighbour, lut."""
-    rgb = be.camera_view(frame, width, height, fmt).astype(np.int32)
-    side = min(width, height)
-    top, left = (height - side) // 2, (width - side) // 2
-    rows = top + (np.arange(blob.height) * side) // blob.height
-    cols = left + (np.arange(blob.width) * side) // blob.width
-    pixels = rgb[rows][:, cols]
-    assert (blob.in_scale, blob.in_zero) == (1.0, -128)
-    return (pixels - 128).astype(np.int8)
 
 
 # --- every board module is MicroPython -----------------------------------------------
@@ -251,7 +240,9 @@ def test_camera_frames_have_the_boards_size_and_byte_order(board, first_bytes, t
 def test_square_frames_are_classifys_pixels_exactly(photos):
     from host_tools.data.images import load_pixels, open_image
     for p in photos[:3]:
-        np.testing.assert_array_equal(be.frame_pixels(open_image(p), 96, 96), load_pixels(p, 96))
+        want = file_model_pixels(p, 96)  # Pillow and numpy, not host_tools
+        np.testing.assert_array_equal(be.frame_pixels(open_image(p), 96, 96), want)
+        np.testing.assert_array_equal(load_pixels(p, 96), want)
         wide = be.frame_pixels(open_image(p), 320, 240)
         assert wide.shape == (240, 320, 3)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from tests.support import reference, run_cli
 from host_tools.blob import read
 from host_tools.infer.engine import LiteRTEngine, TflmEngine
 from host_tools.data.images import load_pixels, quantize_input
@@ -34,12 +34,40 @@ def test_litert_builtin_kernels_equal_tflite_micro_on_real_photos(default_blob, 
     from host_tools.data.samples import crops
     blob = read(default_blob)
     litert, tflm = LiteRTEngine(blob.model), TflmEngine(blob.model)
-    inputs = [quantize_input(p, blob.in_scale, blob.in_zero)
+    inputs = [reference.int8_input(p, blob.in_scale, blob.in_zero)  # the documented rule, in numpy
               for path in photos for p in crops(path, 96, 3, count=3, seed=7)]
     got = np.stack([litert.run(x) for x in inputs])
     want = np.stack([tflm.run(x) for x in inputs])
     np.testing.assert_array_equal(got, want)
     assert len(set(map(tuple, want))) > 10  # the photos really give different outputs
+
+
+def test_quantize_input_is_the_documented_rule(default_blob, photos):
+    blob = read(default_blob)
+    pixels = np.stack([reference.file_model_pixels(p, 96) for p in photos])
+    want = reference.int8_input(pixels, blob.in_scale, blob.in_zero)
+    np.testing.assert_array_equal(quantize_input(pixels, blob.in_scale, blob.in_zero), want)
+    np.testing.assert_array_equal(want.view(np.uint8), pixels ^ 0x80)  # scale 1, zero -128: p - 128
+    ramp = np.arange(256, dtype=np.uint8)
+    for scale, zero in ((0.75, -3), (2.5, 7), (1 / 3, -128)):  # rounding and clamping at both ends
+        np.testing.assert_array_equal(quantize_input(ramp, scale, zero), reference.int8_input(ramp, scale, zero))
+
+
+def test_classify_equals_tflite_micro_on_pillow_pixels(default_blob, photos):
+    """classify's scores, against tflite-micro's own runtime fed from Pillow and numpy directly."""
+    from tflite_micro import runtime
+    blob = read(default_blob)
+    status, out, err = run_cli("classify", "--json", "--model", default_blob, *photos[:6])
+    assert status == 0, err
+    interp = runtime.Interpreter.from_bytes(bytes(blob.model))
+    for path, row in zip(photos[:6], _json_lines(out)):
+        x = reference.int8_input(reference.file_model_pixels(path, 96), blob.in_scale, blob.in_zero)
+        interp.set_input(x[None], 0)
+        interp.invoke()
+        q = np.array(interp.get_output(0)).reshape(-1).astype(np.float64)
+        scores = (q - blob.out_zero) * blob.out_scale
+        assert row["scores"] == dict(zip(blob.labels, scores.tolist())), path
+        assert row["label"] == blob.labels[int(np.argmax(q))]
 
 
 def test_engine_flag_gives_identical_results(default_blob, photos):
@@ -111,3 +139,23 @@ def test_centre_square_crop(tmp_path, size):
         a[: (h - w) // 2] = 0
     Image.fromarray(a).save(tmp_path / "x.png")
     np.testing.assert_array_equal(load_pixels(str(tmp_path / "x.png"), 16), np.full((16, 16, 3), 255, np.uint8))
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("size", [300, 96])
+def test_centre_crop_is_exact_when_the_sides_differ_by_an_odd_number(tmp_path, transpose, size):
+    """chelsea is 451x300: 151 columns to drop, 75 on the left. The reference slices the
+    decoded array with numpy (and resizes that square with Pillow); at size 300 there is no
+    resize, so a crop one column off cannot hide."""
+    a = reference.decoded(sample_path("chelsea.png"))
+    if transpose:
+        a = np.ascontiguousarray(a.transpose(1, 0, 2))  # 300x451: 151 rows to drop
+    assert (max(a.shape[:2]) - min(a.shape[:2])) % 2 == 1
+    path = tmp_path / "odd.png"
+    Image.fromarray(a).save(path)
+    want = reference.model_pixels(a, size)
+    np.testing.assert_array_equal(load_pixels(str(path), size), want)
+    np.testing.assert_array_equal(load_pixels(str(path), size, 1),
+                                  reference.model_pixels(reference.decoded(str(path), 1), size))
+    if size == 300:
+        np.testing.assert_array_equal(want, a[75:375] if transpose else a[:, 75:375])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from tests.support import reference, run_cli
 from host_tools import UserError
 from host_tools.blob import pack, read
 from host_tools.infer.classify import classify
@@ -57,10 +57,11 @@ def photos():
 
 
 def tflm_scores(blob, path):
-    """The reference: host pixels - 128 through tflite-micro, run directly."""
+    """The reference: Pillow's and numpy's pixels (tests/support/reference.py) - 128
+    through tflite-micro, run directly."""
     from tflite_micro import runtime
     assert (blob.in_scale, blob.in_zero) == (1.0, -128)
-    pixels = load_pixels(path, blob.height, blob.channels)
+    pixels = reference.file_model_pixels(path, blob.height, blob.channels)
     x = (pixels.astype(np.int16) - 128).astype(np.int8)[None]
     with captured_fds((1,)):
         interp = runtime.Interpreter.from_bytes(bytes(blob.model))

@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.blob import pack, read
 from host_tools.data.samples import sample_path
 from host_tools.infer.classify import scores

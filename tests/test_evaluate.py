@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from tests.support import run_cli
 from host_tools.infer.evaluate import format_metrics, metrics
 from host_tools.data.samples import sample_path
 

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.device.device_code import FIRMWARE, blobfmt  # puts firmware/ on sys.path
 
 import postprocess  # noqa: E402
@@ -155,19 +155,33 @@ def test_input_lut():
     lut = np.frombuffer(bytes(preprocess.input_lut(2.0, 0)), dtype=np.int8)
     assert list(lut[:6]) == [0, 0, 1, 2, 2, 2]  # 0.5 -> 0, 1.5 -> 2, 2.5 -> 2: half to even
     assert lut[255] == 127
-    with pytest.raises(ValueError, match="scale must be positive"):
-        preprocess.input_lut(0.0, 0)
+    for scale, zero in ((0.25, 0), (0.1, -128), (1 / 3, 5), (200.0, -128)):  # p / scale past 512, and tiny
+        p = np.arange(256, dtype=np.float64)
+        want = np.clip(np.round(p / scale) + zero, -128, 127).astype(np.int8)  # docs/preprocessing.md
+        np.testing.assert_array_equal(np.frombuffer(bytes(preprocess.input_lut(scale, zero)), np.int8), want)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match=r"^input scale must be positive; got %r$" % bad):
+            preprocess.input_lut(bad, 0)
 
 
 def test_preprocess_checks_its_arguments():
     blob = fake_blob(96, 96, 3, 1.0, -128)
-    with pytest.raises(ValueError, match="one of RGB888, RGB565_BE, RGB565_LE, GRAY; got 'YUV422'"):
+    with pytest.raises(ValueError,
+                       match="^camera format must be one of RGB888, RGB565_BE, RGB565_LE, GRAY; got 'YUV422'$"):
         preprocess.Preprocessor(blob, 160, 120, "YUV422")
-    with pytest.raises(ValueError, match="channels must be 1 or 3; got 4"):
+    with pytest.raises(ValueError, match="^model channels must be 1 or 3; got 4$"):
         preprocess.Preprocessor(fake_blob(96, 96, 4, 1.0, -128), 160, 120, "RGB888")
+    for w, h in ((0, 120), (160, 0), (-1, -1)):
+        with pytest.raises(ValueError, match=f"^frame size must be positive; got {w}x{h}$"):
+            preprocess.Preprocessor(blob, w, h, "RGB888")
+    one = bytearray(96 * 96 * 3)  # a 1x1 frame is a frame: every output pixel is that pixel
+    preprocess.Preprocessor(blob, 1, 1, "RGB888").run(bytes([200, 100, 0]), one)
+    assert one == bytes([200 ^ 0x80, 100 ^ 0x80, 0x80]) * (96 * 96)
     pre = preprocess.Preprocessor(blob, 160, 120, "RGB565_BE")
-    with pytest.raises(ValueError, match="frame has 100 bytes; 160x120 RGB565_BE needs 38400"):
+    with pytest.raises(ValueError, match="^frame has 100 bytes; 160x120 RGB565_BE needs 38400$"):
         pre.run(bytes(100), bytearray(blob.input_size()))
+    with pytest.raises(ValueError, match="^input buffer has 100 bytes; the model needs 27648$"):
+        pre.run(bytes(38400), bytearray(100))
 
 
 def load_viper_shimmed(monkeypatch):
@@ -188,6 +202,9 @@ def load_viper_shimmed(monkeypatch):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_viper_kernel_gives_the_same_bytes(model, fmt, monkeypatch):
     monkeypatch.setattr(preprocess, "_viper", load_viper_shimmed(monkeypatch))
+    _, mh, mw, channels, scale, zero = model
+    default = preprocess.Preprocessor(fake_blob(mh, mw, channels, scale, zero), 120, 90, fmt)
+    assert default._fast is preprocess._viper.kernel  # the viper kernel is the default where it can run
     rgb = photo("coffee", 120, 90)
     raw = encode_frame(rgb, fmt)
     fast = run_pre(raw, 120, 90, fmt, model, fast=True)

@@ -10,14 +10,13 @@ kernels (make firmware BOARD=unix KERNELS=esp-nn; docs/firmware.md, "The ESP32-S
 - the command line: `emulate --board unix --kernels esp-nn`, and its one-line refusals.
 """
 import binascii
-import glob
 import os
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import DATASET, run_cli
+from tests.support import mice_photos, run_cli
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image, quantize_input
 from host_tools.data.samples import CALIBRATION, sample_path
@@ -27,7 +26,6 @@ from host_tools.device.firmware import firmware_image, image_path
 from host_tools.infer.classify import scores
 from host_tools.infer.engine import TflmEngine
 
-MICE = sorted(glob.glob(os.path.join(DATASET, "*", "*", "*.jpg")))
 SKIMAGE = [sample_path(n) for n in CALIBRATION]
 
 BATCH = """\
@@ -48,9 +46,10 @@ def espnn_image():
     return firmware_image("unix", "esp-nn")
 
 
-def photos(count):
-    """count real photos: scikit-image's, then openmv-mice's spread over both classes."""
-    mice = MICE[::max(1, len(MICE) // count)]
+def photos(count, folder):
+    """count real photos: scikit-image's, then openmv-mice's (folder) spread over both classes."""
+    every = mice_photos(folder)
+    mice = every[::max(1, len(every) // count)]
     return (SKIMAGE + mice)[:count]
 
 
@@ -71,8 +70,8 @@ def reference(model, paths):
     return x, np.stack([eng.run(v) for v in x])
 
 
-def test_the_app_on_espnn_kernels_equals_classify(espnn_image, default_blob):
-    paths = photos(120)
+def test_the_app_on_espnn_kernels_equals_classify(espnn_image, default_blob, openmv_mice):
+    paths = photos(120, openmv_mice)
     frames = vb.photo_frames([open_image(p) for p in paths], read(default_blob))
     run = vb.run_app("unix", frames, default_blob, kernels="esp-nn")
     assert run.other == [], run.other[-5:]
@@ -101,15 +100,15 @@ def logit_models():
 
 
 @pytest.mark.parametrize("which, distinct", [("logits", 200), ("softmax", 100)])
-def test_espnn_kernels_equal_the_reference_kernels_to_the_unit(espnn_image, logit_models, which, distinct):
+def test_espnn_kernels_equal_the_reference_kernels_to_the_unit(espnn_image, logit_models, which, distinct, openmv_mice):
     model = logit_models[0 if which == "logits" else 1]
-    x, want = reference(model, photos(60))
+    x, want = reference(model, photos(60, openmv_mice))
     got = espnn_outputs(model, x, want.shape[1])
     np.testing.assert_array_equal(got, want)
     assert len(np.unique(want)) > distinct, "outputs this varied would show a one-unit difference"
 
 
-def test_tiny_mobilenet_v2_on_espnn_kernels(espnn_image):
+def test_tiny_mobilenet_v2_on_espnn_kernels(espnn_image, openmv_mice):
     import keras
 
     from host_tools.data.samples import calibration_set
@@ -120,7 +119,7 @@ def test_tiny_mobilenet_v2_on_espnn_kernels(espnn_image):
     model = mobilenet_v2(alpha=0.35, size=32, classes=5)
     he_normal_kernels(model)
     tflite = to_int8_tflite(model, calibration_set(32, 3, 1))
-    x, want = reference(tflite, photos(30))
+    x, want = reference(tflite, photos(30, openmv_mice))
     np.testing.assert_array_equal(espnn_outputs(tflite, x, want.shape[1]), want)
 
 
@@ -147,8 +146,8 @@ def test_the_espnn_arena_is_tight(espnn_image, default_blob):
     assert lines == [f"{need - 1} short", f"{need} ok"]
 
 
-def test_emulate_unix_espnn_prints_what_classify_prints(espnn_image, default_blob):
-    paths = photos(4)
+def test_emulate_unix_espnn_prints_what_classify_prints(espnn_image, default_blob, openmv_mice):
+    paths = photos(4, openmv_mice)
     code, out, err = run_cli("emulate", "--board", "unix", "--kernels", "esp-nn", "--model", default_blob, *paths)
     assert code == 0, err
     code2, want, err2 = run_cli("classify", "--model", default_blob, *paths)

@@ -4,8 +4,6 @@ unix firmware (reference kernels): 210 photos with the default blob, a tiny Mobi
 error. qemu_m7 firmware (CMSIS-NN kernels on the emulated Cortex-M7): 100 photos, loaded into
 its RAM by QEMU and read in place. Outputs must be identical int8 scores.
 """
-import glob
-import os
 import struct
 
 import numpy as np
@@ -17,8 +15,7 @@ from host_tools.data.samples import CALIBRATION, sample_path
 from host_tools.device.firmware_ops import firmware_ops
 from host_tools.infer.engine import TflmEngine
 from tests.support import firmware as fw
-
-MICE = os.path.join(fw.ROOT, "..", "shared", "datasets", "openmv-mice")
+from tests.support import mice_photos
 
 # One MicroPython process runs a whole batch: model, inputs and outputs are files.
 BATCH = """\
@@ -36,11 +33,10 @@ print('arena_used', it.arena_used)
 """
 
 
-def photo_paths(count):
-    """count real photos: scikit-image's samples, then openmv-mice's, in a fixed order."""
-    mice = sorted(glob.glob(os.path.join(MICE, "*", "*", "*.jpg")))
-    paths = [sample_path(n) for n in CALIBRATION] + mice
-    assert len(paths) >= count, f"need {count} photos, found {len(paths)} (is ../shared/datasets there?)"
+def photo_paths(count, folder):
+    """count real photos: scikit-image's samples, then openmv-mice's (folder), in a fixed order."""
+    paths = [sample_path(n) for n in CALIBRATION] + mice_photos(folder)
+    assert len(paths) >= count, f"need {count} photos, found {len(paths)}"
     return paths[:count]
 
 
@@ -107,8 +103,8 @@ def run_batch_unix(model, inputs, outsize, tmp_path, arena=300_000):
     return got, int(out.split()[-1])
 
 
-def test_unix_equals_tflite_micro_on_210_photos(unix_firmware, default_model, tmp_path):
-    inputs, eng = int8_inputs(default_model, photo_paths(210))
+def test_unix_equals_tflite_micro_on_210_photos(unix_firmware, default_model, tmp_path, openmv_mice):
+    inputs, eng = int8_inputs(default_model, photo_paths(210, openmv_mice))
     want = reference_outputs(eng, inputs)
     got, arena_used = run_batch_unix(default_model, inputs, want.shape[1], tmp_path)
     np.testing.assert_array_equal(got, want)
@@ -116,8 +112,8 @@ def test_unix_equals_tflite_micro_on_210_photos(unix_firmware, default_model, tm
     assert 0 < arena_used < 300_000
 
 
-def test_unix_mobilenet_v2_exact(unix_firmware, tiny_v2, tmp_path):
-    inputs, eng = int8_inputs(tiny_v2, photo_paths(40))
+def test_unix_mobilenet_v2_exact(unix_firmware, tiny_v2, tmp_path, openmv_mice):
+    inputs, eng = int8_inputs(tiny_v2, photo_paths(40, openmv_mice))
     want = reference_outputs(eng, inputs)
     got, _ = run_batch_unix(tiny_v2, inputs, want.shape[1], tmp_path, arena=600_000)
     np.testing.assert_array_equal(got, want)
@@ -247,9 +243,9 @@ print('arena_used', it.arena_used)
 """
 
 
-def test_qemu_m7_cmsis_nn_equals_tflite_micro_on_100_photos(default_model, tmp_path):
+def test_qemu_m7_cmsis_nn_equals_tflite_micro_on_100_photos(default_model, tmp_path, openmv_mice):
     fw.build("qemu_m7")
-    inputs, eng = int8_inputs(default_model, photo_paths(100))
+    inputs, eng = int8_inputs(default_model, photo_paths(100, openmv_mice))
     want = reference_outputs(eng, inputs)
     model_path, in_path = str(tmp_path / "m.tflite"), str(tmp_path / "in.bin")
     open(model_path, "wb").write(default_model)

@@ -11,11 +11,11 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.blob import read
 from host_tools.data.names import shown
 from host_tools.infer.classify import classify
-from support.fuzzfiles import make_corpus, pillow_reads, png_header_bomb
+from tests.support.fuzzfiles import make_corpus, pillow_reads, png_header_bomb
 
 TIMEOUT = 300  # seconds; a hang fails the test instead of stalling the suite
 

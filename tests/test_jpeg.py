@@ -1,13 +1,11 @@
 """The fast JPEG path gives Pillow's pixels, and leaves every other file to Pillow."""
-import glob
 import io
-import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import DATASET
+from tests.support import mice_photos, reference
 from host_tools.data import images, jpeg
 
 
@@ -51,8 +49,8 @@ def variants(tmp_path_factory, photos):
     return out
 
 
-def test_dataset_and_variants_decode_to_pillows_pixels(variants):
-    paths = sorted(glob.glob(os.path.join(DATASET, "*", "*", "*.jpg")))
+def test_dataset_and_variants_decode_to_pillows_pixels(variants, openmv_mice):
+    paths = mice_photos(openmv_mice)
     assert len(paths) > 1000
     for path in paths + variants:
         fast = jpeg.decode(path)
@@ -61,9 +59,13 @@ def test_dataset_and_variants_decode_to_pillows_pixels(variants):
 
 
 @pytest.mark.parametrize("channels", [3, 1])
-def test_model_pixels_equal_the_pillow_route(variants, pillow_only, channels):
+def test_model_pixels_equal_pillow_and_numpy(variants, pillow_only, channels):
+    """Both routes of load_pixels, against Pillow's decode, a numpy centre square and
+    Pillow's resize (tests/support/reference.py: no host_tools code)."""
     for path in variants:
-        np.testing.assert_array_equal(images.load_pixels(path, 96, channels), pillow_only(path, 96, channels))
+        want = reference.file_model_pixels(path, 96, channels)
+        np.testing.assert_array_equal(images.load_pixels(path, 96, channels), want, err_msg=path)
+        np.testing.assert_array_equal(pillow_only(path, 96, channels), want, err_msg=path)
 
 
 def test_exif_orientation_goes_to_pillow_and_is_applied(tmp_path, photos, pillow_only):
@@ -76,8 +78,9 @@ def test_exif_orientation_goes_to_pillow_and_is_applied(tmp_path, photos, pillow
     px = images.load_pixels(path, 96, 3)
     np.testing.assert_array_equal(px, pillow_only(path, 96, 3))
     with Image.open(path) as img:
-        upright = images.to_pixels(img.transpose(Image.Transpose.ROTATE_270), 96, 3)
-    np.testing.assert_array_equal(px, upright)
+        upright = np.asarray(img.convert("RGB").transpose(Image.Transpose.ROTATE_270))
+    assert upright.shape == (128, 96, 3)
+    np.testing.assert_array_equal(px, reference.model_pixels(upright, 96))
 
 
 def test_cmyk_and_other_formats_go_to_pillow(tmp_path, photos):

@@ -5,7 +5,7 @@ firmware recipe when missing).
 - blobfmt, preprocess and postprocess give the same results as under CPython,
   on the real default blob and on frames made from a real photo in every camera
   format, and the preprocessing hot path allocates nothing (micropython.heap_lock);
-  the viper kernel runs, natively (x64);
+  both the viper kernel (native x64 code) and the portable one run, each checked by name;
 - the real board modules run the real app (firmware/app.py) under MicroPython
   against the driver fakes of boards/fakes/, the model running in the firmware's
   own tflm module; the results equal the CPython emulation's.
@@ -21,7 +21,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.device import board_emulation as be
 from host_tools.blob import read
 from host_tools.device.device_code import blobfmt
@@ -140,7 +140,9 @@ except blobfmt.BlobError as e:
 # --- preprocess --------------------------------------------------------------------------
 
 def test_preprocess_of_a_real_photo_in_every_format_equals_cpython_and_allocates_nothing(tmp_path):
-    copy_firmware(tmp_path, ["preprocess"])
+    """Both kernels, each said by the VM: the viper one (preprocess_viper.py, native x64 code)
+    and the portable one (Preprocessor(..., fast=False))."""
+    copy_firmware(tmp_path, ["preprocess", "preprocess_viper"])
     photo = open_image(sample_path("astronaut.png"))
     cases = []
     for fmt in FORMATS:
@@ -165,28 +167,36 @@ def locked(pre, frame, out):
         return 'allocates'
     finally:
         micropython.heap_unlock()
+def kernel(pre):
+    if pre._fast is None:
+        return 'portable'
+    return 'viper' if pre._fast is preprocess._viper.kernel else 'other'
 for name, fmt, w, h, c, s, z in %r:
     b = B()
     b.height, b.width, b.channels, b.in_scale, b.in_zero = 96, 96, c, s, z
     b.input_size = lambda: 96 * 96 * c
-    pre = preprocess.Preprocessor(b, w, h, fmt)
     with open('/input/' + name, 'rb') as f:
         n = f.readinto(frame_buf)
-    out = memoryview(out_buf)[:96 * 96 * c]
-    print(locked(pre, memoryview(frame_buf)[:n], out), binascii.hexlify(out).decode())
+    for fast in (True, False):
+        pre = preprocess.Preprocessor(b, w, h, fmt, fast)
+        out = memoryview(out_buf)[:96 * 96 * c]
+        print(kernel(pre), locked(pre, memoryview(frame_buf)[:n], out), binascii.hexlify(out).decode())
 """
     rows = [line.split() for line in vm(code % cases, tmp_path).splitlines() if line.strip()]
-    assert len(rows) == len(cases)
+    assert len(rows) == 2 * len(cases)
+    assert [r[0] for r in rows] == ["viper", "portable"] * len(cases)
     preprocess = firmware_module("preprocess")
-    for (name, fmt, w, h, channels, scale, zero), (alloc, hexed) in zip(cases, rows):
-        assert alloc == "ok", f"{name}: preprocess.run allocates under heap_lock"
+    for i, (name, fmt, w, h, channels, scale, zero) in enumerate(cases):
         frame = (tmp_path / name).read_bytes()
         blob = StubBlob(channels, scale, zero)
         cpython = bytearray(blob.input_size())
         preprocess.Preprocessor(blob, w, h, fmt).run(frame, cpython)
-        got = np.frombuffer(binascii.unhexlify(hexed), np.int8)
-        np.testing.assert_array_equal(got, np.frombuffer(bytes(cpython), np.int8), err_msg=name)
-        np.testing.assert_array_equal(got, numpy_reference(frame, w, h, fmt, blob), err_msg=name)
+        want = numpy_reference(frame, w, h, fmt, blob)
+        np.testing.assert_array_equal(np.frombuffer(bytes(cpython), np.int8), want, err_msg=name)
+        for kernel, alloc, hexed in rows[2 * i:2 * i + 2]:
+            assert alloc == "ok", f"{name}: the {kernel} kernel allocates under heap_lock"
+            got = np.frombuffer(binascii.unhexlify(hexed), np.int8)
+            np.testing.assert_array_equal(got, want, err_msg=f"{name}, {kernel} kernel")
 
 
 # --- postprocess -----------------------------------------------------------------------------

@@ -7,22 +7,22 @@ import os
 import numpy as np
 import pytest
 
-from conftest import DATASET, run_cli
+from tests.support import run_cli
 from host_tools.blob import read
 from host_tools.data.images import open_image
 from host_tools.device import board_emulation as be
 from host_tools.infer.engine import TflmEngine
-from test_boards import device_input
+from tests.support.reference import device_input
 
 BOARD = "openmv_h7_plus"
 
 
 @pytest.fixture(scope="module")
-def mice():
+def mice(openmv_mice):
     """Eight real photos from the openmv-mice validation set, both classes."""
     paths = []
     for label in ("black", "white"):
-        folder = os.path.join(DATASET, "validation", label)
+        folder = os.path.join(openmv_mice, "validation", label)
         paths += [os.path.join(folder, n) for n in sorted(os.listdir(folder))[:4]]
     return paths
 

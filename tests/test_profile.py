@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from host_tools import UserError
-from host_tools.blob import pack
+from host_tools.blob import pack, read
+from tests.support import reference, run_cli
 from host_tools.model.profile import board_fit, check_fit, fit_message, profile
 
 
@@ -32,11 +32,13 @@ def default_info(default_blob):
     return json.loads(out)
 
 
-def test_default_model_arena_figures_agree(default_info):
+def test_default_model_arena_figures_agree(default_info, default_blob, tmp_path):
     info = default_info
     assert abs(info["arena_bytes"] - info["arena_bytes_min"]) <= 1024
     assert info["arena_bytes_min"] <= info["arena_bytes"] == info["arena_bytes_recorded_in_blob"]
-    assert 100_000 < info["arena_bytes"] < 110_000  # about 104 KB, as tflite-micro records
+    model = tmp_path / "model.tflite"
+    model.write_bytes(bytes(read(default_blob).model))
+    assert info["arena_bytes"] == reference.tflm_recorded_arena(model)  # tflite-micro's own report
 
 
 def test_default_model_macs_ops_and_quantization(default_info):
@@ -152,13 +154,21 @@ def test_latency_is_scaled_by_macs():
     assert "estimate" in row["latency_basis"] and "made up for a test" in row["latency_basis"]
 
 
-def test_check_fit_with_board_files(default_blob, tmp_path):
-    for name, ram in (("big", 10**7), ("small", 200_000)):
+def test_check_fit_with_board_files(default_blob, default_info, tmp_path):
+    """Real board files in a temporary boards folder: one with exactly the RAM the default
+    model needs (model in RAM + arena + app), one a byte short, one with a byte too little flash."""
+    info = default_info
+    need = info["model_bytes"] + info["arena_bytes"] + 1000
+    boards = {"exact": (need, info["blob_bytes"]), "short": (need - 1, 10**7),
+              "small_flash": (10**7, info["blob_bytes"] - 1)}
+    for name, (ram, flash) in boards.items():
         (tmp_path / name).mkdir()
-        (tmp_path / name / "board.json").write_text(json.dumps(_board(name, ram, 10**7)))
-    ok, msg = check_fit(default_blob, "big", boards_dir=str(tmp_path))
-    assert ok and msg.startswith("big: fits")
-    ok, msg = check_fit(default_blob, "small", boards_dir=str(tmp_path))
-    assert not ok and msg.startswith("small: does not fit: RAM needs")
-    with pytest.raises(UserError, match="unknown board 'nope'; known: big, small"):
+        (tmp_path / name / "board.json").write_text(json.dumps(_board(name, ram, flash, app=1000)))
+    ok, msg = check_fit(default_blob, "exact", boards_dir=str(tmp_path))
+    assert ok and msg.startswith("exact: fits"), msg
+    ok, msg = check_fit(default_blob, "short", boards_dir=str(tmp_path))
+    assert not ok and msg.startswith(f"short: does not fit: RAM needs {need:,} bytes") and "1 over" in msg, msg
+    ok, msg = check_fit(default_blob, "small_flash", boards_dir=str(tmp_path))
+    assert not ok and f"flash needs {info['blob_bytes']:,} bytes" in msg and "1 over" in msg, msg
+    with pytest.raises(UserError, match="unknown board 'nope'; known: exact, short, small_flash"):
         check_fit(default_blob, "nope", boards_dir=str(tmp_path))

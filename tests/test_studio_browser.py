@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import DATASET, ROOT
+from tests.support import DATASET, ROOT
 from host_tools.blob import read
 from host_tools.infer.classify import classify
 from tests.support.fakedevice import FakeDevice
@@ -23,6 +23,7 @@ from tests.support.studio_client import studio  # noqa: F401 (fixture)
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = os.path.join(ROOT, "test-output", "studio")
 MICE = os.path.realpath(os.path.join(DATASET, "train"))
+pytestmark = pytest.mark.usefixtures("openmv_mice")  # every test here uploads mice photos
 
 
 def mice(label, n, start=0):

@@ -4,7 +4,9 @@ boards and their fit. Real photos (openmv-mice), the real server on a socket."""
 import os
 import shutil
 
-from conftest import DATASET
+import pytest
+
+from tests.support import DATASET
 from host_tools.blob import read
 from host_tools.infer.classify import classify
 from host_tools.infer.evaluate import evaluate
@@ -12,6 +14,7 @@ from host_tools.model.profile import profile
 from tests.support.studio_client import studio  # noqa: F401 (fixture)
 
 MICE = os.path.join(DATASET, "train")
+pytestmark = pytest.mark.usefixtures("openmv_mice")  # every test here uploads mice photos
 
 
 def copy(data, label, n, start=0, source=None):

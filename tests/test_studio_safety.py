@@ -17,7 +17,8 @@ import urllib.request
 
 import pytest
 
-from conftest import DATASET, ROOT
+from tests.support import DATASET, ROOT  # DATASET: only in tests taking the openmv_mice fixture
+from host_tools import UserError
 from host_tools.studio import safety
 from tests.support.studio_client import studio  # noqa: F401 (fixture)
 
@@ -118,7 +119,7 @@ def test_the_token_changes_from_run_to_run(tmp_path):
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "..", ".", ".hidden", "", "  ", "train", "validation",
                                   "a\\b", "x" * 65, "line\nbreak"])
-def test_bad_class_names_are_refused_and_nothing_is_written(studio, tmp_path, name):
+def test_bad_class_names_are_refused_and_nothing_is_written(studio, tmp_path, name, openmv_mice):
     c = studio.client
     before = tree(tmp_path)
     status, body = c.post("/api/class/add", {"class": name})
@@ -128,7 +129,25 @@ def test_bad_class_names_are_refused_and_nothing_is_written(studio, tmp_path, na
     assert tree(tmp_path) == before
 
 
-def test_paths_cannot_leave_the_photo_folder(studio, tmp_path):
+@pytest.mark.parametrize("name, rule", [
+    ("..", "not '.' or '..'"), (".", "not '.' or '..'"), ("../evil", "no slashes"), ("a/b", "no slashes"),
+    ("a\\b", "no slashes"), ("a\0b", "no slashes"), (".hidden", "hidden: starting with '.'"),
+    ("", "needs a name"), ("  ", "needs a name"), ("train", "reserved"), ("validation", "reserved"),
+    ("x" * 65, "at most 64 characters"), ("line\nbreak", "line break"),
+])
+def test_class_name_itself_refuses_each_bad_name_with_its_rule(name, rule):
+    """The name check alone, with no path check behind it to hide a gap."""
+    with pytest.raises(UserError) as e:
+        safety.class_name(name)
+    assert rule in str(e.value) and "\n" not in str(e.value), name
+
+
+@pytest.mark.parametrize("name", ["mug", "white mouse", "mug..", "a.b", "persönlich", "猫", "x" * 64])
+def test_class_name_keeps_good_names(name):
+    assert safety.class_name(name) == name
+
+
+def test_paths_cannot_leave_the_photo_folder(studio, tmp_path, openmv_mice):
     c = studio.client
     data = tmp_path / "photos"
     assert c.post("/api/class/add", {"class": "mug"})[0] == 200
@@ -160,7 +179,7 @@ def test_paths_cannot_leave_the_photo_folder(studio, tmp_path):
 
 # --- what may be uploaded -------------------------------------------------------------------
 
-def test_non_images_and_oversize_files_are_refused_with_a_message(studio, tmp_path):
+def test_non_images_and_oversize_files_are_refused_with_a_message(studio, tmp_path, openmv_mice):
     c = studio.client
     c.post("/api/class/add", {"class": "mug"})
     name, photo = mouse()
@@ -196,7 +215,7 @@ def wait_for(c, states, timeout=240):
     raise AssertionError(f"training still {s['state']} after {timeout} s: {s['log'][-5:]}")
 
 
-def test_one_training_run_at_a_time_and_cancel_leaves_everything_as_it_was(studio, tmp_path):
+def test_one_training_run_at_a_time_and_cancel_leaves_everything_as_it_was(studio, tmp_path, openmv_mice):
     c = studio.client
     data, out = tmp_path / "photos", tmp_path / "out"
     fill(data, 8)
@@ -219,7 +238,7 @@ def test_one_training_run_at_a_time_and_cancel_leaves_everything_as_it_was(studi
     assert [n for n in os.listdir(tmp_path) if ".partial" in n] == []
 
 
-def test_a_failed_run_says_why_and_leaves_everything_as_it_was(studio, tmp_path):
+def test_a_failed_run_says_why_and_leaves_everything_as_it_was(studio, tmp_path, openmv_mice):
     c = studio.client
     data, out = tmp_path / "photos", tmp_path / "out"
     fill(data, 3)                                          # too few per class: train refuses

@@ -1,5 +1,4 @@
 """The parallel classify pipeline: streams in a bounded window, in order, exactly as tflite-micro."""
-import glob
 import multiprocessing
 import os
 
@@ -7,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import DATASET
+from tests.support import mice_photos, reference
 from host_tools.infer import classify as cl
 from host_tools.blob import read
 from host_tools.infer.engine import TflmEngine
@@ -15,10 +14,11 @@ from host_tools.data.images import input_quantizer, load_pixels, quantize_input
 
 
 def _plain_tflm(blob, paths):
-    """The reference: one image at a time through tflite-micro, in this process."""
+    """The reference: one image at a time through tflite-micro, in this process, its input
+    made by Pillow and numpy directly (tests/support/reference.py)."""
     eng = TflmEngine(blob.model)
-    return np.stack([eng.run(quantize_input(load_pixels(p, blob.height, blob.channels),
-                                            blob.in_scale, blob.in_zero)) for p in paths])
+    return np.stack([eng.run(reference.int8_input(reference.file_model_pixels(p, blob.height, blob.channels),
+                                                  blob.in_scale, blob.in_zero)) for p in paths])
 
 
 def _pipeline(blob, paths, engine, workers=2):
@@ -88,11 +88,8 @@ def test_parallel_litert_equals_tflite_micro_on_skimage_photos(default_blob, pho
     assert len(set(map(tuple, want))) > 5  # the photos really give different outputs
 
 
-def test_parallel_litert_equals_tflite_micro_on_openmv_mice(default_blob):
-    paths = sorted(glob.glob(os.path.join(DATASET, "*", "*", "*.jpg")))
-    if not paths:
-        pytest.skip(f"no photos under {os.path.normpath(DATASET)}")
-    paths = paths[::5]  # about 200 of the 1,002: bench/bench_classify.py runs 1,000
+def test_parallel_litert_equals_tflite_micro_on_openmv_mice(default_blob, openmv_mice):
+    paths = mice_photos(openmv_mice)[::5]  # about 200 of the 1,002: bench/bench_classify.py runs 1,000
     blob = read(default_blob)
     np.testing.assert_array_equal(_pipeline(blob, paths, "litert"), _plain_tflm(blob, paths))
 
@@ -119,12 +116,10 @@ def test_litert_runs_the_body_and_tflite_micro_the_classifier(default_blob):
     assert len(cut) == 1
 
 
-def test_the_photo_where_litert_alone_is_one_step_off(default_blob):
+def test_the_photo_where_litert_alone_is_one_step_off(default_blob, openmv_mice):
     # Why the classifier runs in tflite-micro: LiteRT's own FULLY_CONNECTED rounds this one differently.
     from ai_edge_litert import interpreter as litert
-    path = os.path.join(DATASET, "train", "white", "00264.jpg")
-    if not os.path.exists(path):
-        pytest.skip(f"{path} is absent")
+    path = os.path.join(openmv_mice, "train", "white", "00264.jpg")
     blob = read(default_blob)
     x = quantize_input(load_pixels(path, 96), blob.in_scale, blob.in_zero)
     whole = litert.Interpreter(model_content=bytes(blob.model),
@@ -166,7 +161,7 @@ def test_ctrl_c_stops_everything_promptly(default_blob, small_jpegs):
     import signal
     import subprocess
     import sys
-    from conftest import ROOT
+    from tests.support import ROOT
     args = [sys.executable, "-m", "host_tools", "classify", "--model", default_blob, *small_jpegs * 400]
     p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
@@ -190,4 +185,4 @@ def test_quantizing_into_the_batch_equals_the_table(photos, scale, zero):
     out = np.empty(pixels.shape, np.int8)
     for i, px in enumerate(pixels):
         input_quantizer(scale, zero)(px, out[i])
-    np.testing.assert_array_equal(out, quantize_input(pixels, scale, zero))
+    np.testing.assert_array_equal(out, reference.int8_input(pixels, scale, zero))  # the documented rule

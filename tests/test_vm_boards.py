@@ -9,14 +9,13 @@ and unix (x64). The firmware is built by its recipe when missing (make firmware)
 - the viper kernel (native code for x64 and armv7emdp) equals the portable kernel and
   the numpy reference of docs/preprocessing.md in every frame format.
 """
-import glob
 import hashlib
 import os
 
 import numpy as np
 import pytest
 
-from conftest import DATASET, run_cli
+from tests.support import mice_photos, run_cli
 from host_tools.blob import read
 from host_tools.data.images import open_image
 from host_tools.device import board_emulation as be
@@ -24,7 +23,6 @@ from host_tools.device import vm_boards as vb
 from host_tools.infer.classify import scores
 from tests.support.boards import ON_FIRMWARE
 
-PHOTOS = sorted(glob.glob(os.path.join(DATASET, "*", "*", "*.jpg")))
 BOARDS = ON_FIRMWARE   # boards/*/board.json with a firmware_image
 COUNT = {"qemu_m7": 20, "unix": 200}   # photos per board: QEMU is the slow one
 
@@ -34,7 +32,8 @@ def classify_scores(blob_path, paths):
 
 
 @pytest.mark.parametrize("board", BOARDS)
-def test_default_frames_equal_classify_and_the_loop_allocates_nothing(board, default_blob):
+def test_default_frames_equal_classify_and_the_loop_allocates_nothing(board, default_blob, openmv_mice):
+    PHOTOS = mice_photos(openmv_mice)
     count = COUNT.get(board, 20)
     paths = PHOTOS[::max(1, len(PHOTOS) // count)][:count]
     assert len(paths) == count
@@ -69,8 +68,8 @@ def cpython_reference(frames, blob_path):
 
 @pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("fmt", ["RGB565_BE", "RGB565_LE", "GRAY"])
-def test_camera_formats_equal_device_preprocessing_and_tflite_micro(board, fmt, default_blob):
-    paths = PHOTOS[5::97][:6]
+def test_camera_formats_equal_device_preprocessing_and_tflite_micro(board, fmt, default_blob, openmv_mice):
+    paths = mice_photos(openmv_mice)[5::97][:6]
     frames = vb.photo_frames([open_image(p) for p in paths], read(default_blob), fmt, (160, 120))
     run = vb.run_app(board, frames, default_blob)
     assert run.other == [], run.other[-10:]
@@ -101,9 +100,9 @@ for name, fmt, w, h, c in %r:
 
 
 @pytest.mark.parametrize("board", BOARDS)
-def test_viper_kernel_equals_portable_kernel_and_host_preprocessing(board, default_blob):
+def test_viper_kernel_equals_portable_kernel_and_host_preprocessing(board, default_blob, openmv_mice):
     from tests.test_micropython_vm import StubBlob, numpy_reference
-    photo = open_image(PHOTOS[3])
+    photo = open_image(mice_photos(openmv_mice)[3])
     files = vb.compiled(board, ("preprocess", "preprocess_viper"), default_blob)
     assert "preprocess_viper.mpy" in files
     cases, biggest = [], 0
@@ -122,8 +121,8 @@ def test_viper_kernel_equals_portable_kernel_and_host_preprocessing(board, defau
         assert (fast, slow) == (want, want), f"{name} into {c} channels"
 
 
-def test_emulate_unix_prints_what_classify_prints_and_writes_the_lcd(default_blob, tmp_path):
-    paths = PHOTOS[:4]
+def test_emulate_unix_prints_what_classify_prints_and_writes_the_lcd(default_blob, tmp_path, openmv_mice):
+    paths = mice_photos(openmv_mice)[:4]
     status, out, err = run_cli("emulate", "--board", "unix", "--model", default_blob,
                                "--frames-dir", str(tmp_path / "lcd"), *paths)
     assert status == 0, err

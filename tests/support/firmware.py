@@ -11,8 +11,8 @@ import tempfile
 
 from host_tools.device.memory_map import memory_map
 from host_tools.device.qemu import Qemu
+from tests.support import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNIX_MICROPYTHON = os.path.join(ROOT, "build", "firmware", "unix", "micropython")
 M7_ELF = os.path.join(ROOT, "build", "firmware", "qemu_m7", "firmware.elf")
 MPREMOTE = [sys.executable, "-m", "mpremote"]
