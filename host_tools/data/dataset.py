@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import UserError
 from ..device.device_code import blobfmt
+from . import nearcopies
 from .images import ImageError, load_pixels, not_a_file
 from ..progress import bar
 
@@ -212,16 +213,37 @@ def split_key(seed, sha):
     return hashlib.sha256(f"{seed}:{sha}".encode()).hexdigest()
 
 
-def stratified_split(entries, labels, val_fraction, seed):
-    """(train entries, validation entries): round(n * val_fraction) of each class, at least one."""
+def stratified_split(entries, labels, val_fraction, seed, group_of=None):
+    """(train entries, validation entries): round(n * val_fraction) of each class, at least one.
+
+    group_of: {path: group} (near-copies share a group): a group goes to one side whole,
+    the groups in the order of their smallest key, each taken while it fits the count.
+    """
     train, val = [], []
     for label in labels:
         mine = sorted((e for e in entries if e[1] == label), key=lambda e: split_key(seed, e[3]))
         n_val = min(len(mine) - 1, max(1, round(len(mine) * val_fraction)))
-        val.extend(mine[:n_val])
-        train.extend(mine[n_val:])
+        held = _held_out_groups(mine, n_val, group_of) if group_of else set(e[0] for e in mine[:n_val])
+        val.extend(e for e in mine if e[0] in held)
+        train.extend(e for e in mine if e[0] not in held)
     order = lambda e: (labels.index(e[1]), e[0])  # noqa: E731
     return sorted(train, key=order), sorted(val, key=order)
+
+
+def _held_out_groups(mine, n_val, group_of):
+    """Paths of whole groups to hold out, about n_val photos (mine: sorted by split key)."""
+    members = {}
+    for e in mine:  # in key order, so each group comes in the order of its smallest key
+        members.setdefault(group_of[e[0]], []).append(e[0])
+    held = []
+    for paths in members.values():
+        if len(held) + len(paths) <= n_val:
+            held += paths
+    if not held and len(members) > 1:  # every group is bigger than n_val: the smallest, if it leaves most
+        smallest = min(members.values(), key=len)
+        if len(smallest) <= len(mine) // 2:
+            held = smallest
+    return set(held) if held else set(e[0] for e in mine[:n_val])  # one burst: cannot be kept apart
 
 
 def _check_counts(labels, entries, min_per_class, where):
@@ -242,6 +264,8 @@ class TrainingData:
         self.train, self.val = train, val
         self.skipped, self.duplicates = skipped, duplicates
         self.unreadable = list(unreadable)  # [(path, reason)], also in skipped
+        self.near_copy = np.zeros(len(val), bool)  # held-out photos with a near-copy among training photos
+        self.bursts = None  # folders layout: {"groups", "photos"} of near-copies kept on one side
 
     def summary(self):
         k = len(self.labels)
@@ -255,7 +279,17 @@ class TrainingData:
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "unreadable": len(self.unreadable),
             "duplicates": self.duplicates,
+            "near_copies": self.near_copy_summary(),
         }
+
+    def near_copy_summary(self):
+        """How many held-out photos are near-copies of training photos, and how that was found."""
+        flagged = [p for p, near in zip(self.val.paths, self.near_copy) if near]
+        return {"held_out": len(flagged), "paths": flagged, "bursts": self.bursts,
+                "rule": f"difference hash of the model's input, at most {nearcopies.NEAR_COPY_BITS} of "
+                        f"{nearcopies.HASH_BITS} bits apart",
+                "split": "given by the train/ and validation/ folders" if self.layout == "split" else
+                         "near-copies (bursts) kept on one side of the split"}
 
 
 def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_per_class=MIN_PER_CLASS):
@@ -278,6 +312,8 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
     decoded = {e[0]: px for e, px in zip(entries, pixels) if px is not None}
     entries = [e for e in entries if e[0] in decoded]
 
+    code = {e[0]: nearcopies.dhash(decoded[e[0]]) for e in entries}
+    group_of = None
     if layout == "split":
         train = [e for e in entries if e[2] == "train"]
         val = [e for e in entries if e[2] == "validation"]
@@ -285,7 +321,9 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
         _check_counts(labels, val, 1, " in validation/")
     else:
         _check_counts(labels, entries, min_per_class, where)
-        train, val = stratified_split(entries, labels, val_fraction, seed)
+        group_of = _burst_groups(entries, labels, code)
+        train, val = stratified_split(entries, labels, val_fraction, seed, group_of)
+    near = nearcopies.near_copies(_codes(code, val), _codes(code, train))
 
     def subset(chosen):
         shape = (0, size, size, channels)
@@ -293,5 +331,25 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
         return Subset([e[0] for e in chosen], [labels.index(e[1]) for e in chosen], px)
 
     skipped.sort()
-    return TrainingData(data_dir, layout, labels, subset(train), subset(val), skipped, duplicates,
+    data = TrainingData(data_dir, layout, labels, subset(train), subset(val), skipped, duplicates,
                         sorted(unreadable))
+    data.near_copy = near
+    if group_of is not None:
+        sizes = np.bincount(list(group_of.values())) if group_of else np.zeros(0, np.int64)
+        data.bursts = {"groups": int(np.sum(sizes > 1)), "photos": int(np.sum(sizes[sizes > 1]))}
+    return data
+
+
+def _codes(code, entries):
+    return np.array([code[e[0]] for e in entries], np.uint64).reshape(len(entries), -1)
+
+
+def _burst_groups(entries, labels, code):
+    """{path: group number}: near-copies of one class share a group (host_tools.data.nearcopies)."""
+    group_of, offset = {}, 0
+    for label in labels:
+        mine = [e for e in entries if e[1] == label]
+        g = nearcopies.groups(_codes(code, mine))
+        group_of.update((e[0], offset + int(k)) for e, k in zip(mine, g))
+        offset += len(mine)
+    return group_of

@@ -17,6 +17,7 @@ import threading
 import time
 
 from .. import ROOT, UserError
+from ..quiet import quiet_tensorflow
 
 ARCHS = {"v1": "mobilenet_v1", "v2": "mobilenet_v2"}
 
@@ -63,7 +64,7 @@ class TrainingJob:
                 cmd.append("--grayscale")
             self._options = {"arch": arch, "epochs": epochs, "grayscale": bool(grayscale)}
             log = open(self._log_path, "wb")
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+            env = quiet_tensorflow(dict(os.environ, PYTHONUNBUFFERED="1"))
             self._proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
                                           stderr=subprocess.STDOUT, env=env, start_new_session=True)
             log.close()

@@ -106,6 +106,30 @@ th{background:#f3f3f3}h2{border-bottom:1px solid #ddd;margin-top:1.6em}img{max-w
 .big{font-size:1.3em}code{background:#f3f3f3;padding:0 .2em}"""
 
 
+def _headline(report):
+    """The held-out figure to trust first, near-copies, and the next step (host_tools.train.held_out)."""
+    from .held_out import headline
+    e = html.escape
+    fl, q, near = report["float"], report["int8"], report["held_out_near_copies"]
+    if not near:
+        top = [f"<p class='big'>Held-out accuracy: float <b>{_pct(fl['accuracy'])}</b>, "
+               f"int8 <b>{_pct(q['accuracy'])}</b> on {q['images']} validation images.</p>"]
+    else:
+        acc, n, words = headline(report)
+        top = [f"<p class='big'>Held-out accuracy, int8: <b>{_pct(acc)}</b> on {n} {e(words)} "
+               f"(float: {_pct(report['float_without_near_copies']['accuracy'])}).</p>",
+               f"<p>With the {near} near-copies, a figure that flatters: float {_pct(fl['accuracy'])}, "
+               f"int8 {_pct(q['accuracy'])} on {q['images']} validation images.</p>"]
+    nc = report["dataset"]["near_copies"]
+    bursts = nc["bursts"]
+    how = (f"{bursts['photos']} photos are near-copies of another one ({bursts['groups']} bursts); each burst "
+           f"is kept whole on one side of the split" if bursts and bursts["groups"] else "")
+    top.append(f"<p>Near-copies ({e(nc['rule'])}): {near} of the {q['images']} validation images are "
+               f"near-copies of training images. {e(how)}</p>")
+    top.append(f"<p><b>Next:</b> {e(report['advice'])}</p>")
+    return top
+
+
 def render(report, data):
     """The HTML text of the report."""
     e = html.escape
@@ -115,8 +139,7 @@ def render(report, data):
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Training report</title>"
              f"<style>{CSS}</style></head><body>",
              "<h1>Training report</h1>",
-             f"<p class='big'>Held-out accuracy: float <b>{_pct(fl['accuracy'])}</b>, "
-             f"int8 <b>{_pct(q['accuracy'])}</b> on {q['images']} validation images.</p>",
+             *_headline(report),
              "<h2>Run</h2>",
              _table(["setting", "value"], [[k, v] for k, v in cfg.items()]
                     + [["seconds per stage", ", ".join(f"{k} {v:.1f}" for k, v in report["seconds"].items())]]),
@@ -128,7 +151,9 @@ def render(report, data):
                     [[c, ds["per_class"][c]["train"], ds["per_class"][c]["validation"]] for c in labels]
                     + [["total", ds["images"]["train"], ds["images"]["validation"]]])]
     skipped = ds["skipped"]
-    parts.append(f"<h3>Files skipped: {len(skipped)}</h3>")
+    n_dup = sum(len(d["dropped"]) for d in ds["duplicates"])
+    parts.append(f"<h3>Files skipped: {len(skipped)}" + (f" ({n_dup} of them duplicates)" if n_dup else "")
+                 + "</h3>")
     if skipped:
         parts.append(_table(["file", "why"], [[s["path"], s["reason"]] for s in skipped]))
     dups = ds["duplicates"]
@@ -141,6 +166,7 @@ def render(report, data):
               "<p>Training figures are measured on augmented images while the weights change; "
               "validation figures on the held-out images after each epoch (float model).</p>",
               _img(curves_png(report["history"]), "training curves"),
+              f"<p>{e(report['training']['stopped_early'] or 'Every epoch ran.')}</p>",
               "<h2>Held-out accuracy, float and int8</h2>",
               _table(["model", "accuracy", "correct"],
                      [["float (Keras)", _pct(fl["accuracy"]), f"{fl['correct']} of {fl['images']}"],
