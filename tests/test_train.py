@@ -13,7 +13,7 @@ import pytest
 from conftest import DATASET, run_cli
 from host_tools import UserError
 from support.fuzzfiles import png_header_bomb
-from test_dataset import make_dataset
+from test_dataset import burst_of, make_bursts, make_dataset, needs_mice
 
 OUT_FILES = {"model.blob", "model.keras", "labels.txt", "report.html", "report.json"}
 
@@ -138,6 +138,58 @@ def test_real_photos_train_to_high_held_out_accuracy(tmp_path):
     ev = json.loads(stdout)
     assert ev["predictions"] == report["validation_predictions"]
     assert ev["accuracy"] == report["int8"]["accuracy"]
+
+
+@needs_mice
+def test_bursts_do_not_inflate_the_reported_held_out_accuracy(tmp_path):
+    """Bursts of real photos in two classes that nothing tells apart: only memory can tell a
+    held-out frame's class. Split by burst (train's split), the report gives chance; the same
+    frames split photo by photo (given as train/ and validation/) give a flattering figure,
+    and the report says that its held-out photos are near-copies and gives the figure without them."""
+    from host_tools.data.dataset import load_training_data, sha256_file, stratified_split
+    data = make_bursts(tmp_path / "bursts", per_class=30)
+    status, _, log = run_cli("train", str(data), "--out", str(tmp_path / "honest"))  # the defaults
+    assert status == 0, log
+    honest = json.loads((tmp_path / "honest" / "report.json").read_text())
+    held = [p["image"] for p in honest["validation_predictions"]]
+    assert len(held) == 54 and honest["held_out_near_copies"] == 0
+    used = {burst_of(p) for p in load_training_data(str(data), 96, 3).train.paths}
+    assert not used & {burst_of(p) for p in held}  # no burst on both sides
+    # Photo by photo, as the split was before (30% of each class), given as folders.
+    d = load_training_data(str(data), 96, 3)
+    entries = [(p, d.labels[y], None, sha256_file(p))
+               for p, y in zip(d.train.paths + d.val.paths, np.concatenate([d.train.y, d.val.y]))]
+    for split, chosen in zip(("train", "validation"), stratified_split(entries, d.labels, 0.3, seed=0)):
+        for path, label, _, _ in chosen:
+            os.makedirs(tmp_path / "random" / split / label, exist_ok=True)
+            os.symlink(path, tmp_path / "random" / split / label / os.path.basename(path))
+    status, _, err = run_cli("train", str(tmp_path / "random"), "--out", str(tmp_path / "flattered"))
+    assert status == 0, err
+    flattered = json.loads((tmp_path / "flattered" / "report.json").read_text())
+
+    assert honest["int8"]["accuracy"] <= 0.65
+    assert flattered["int8"]["accuracy"] >= honest["int8"]["accuracy"] + 0.3
+    near = flattered["held_out_near_copies"]
+    assert near == len(flattered["dataset"]["near_copies"]["paths"]) > 0.8 * 54
+    assert f"{near} held-out photos are near-copies of training photos" in err
+    without = flattered["int8_without_near_copies"]
+    assert without["images"] == 54 - near
+    html = (tmp_path / "honest" / "report.html").read_text()
+    big = lambda page: page.split("<p class='big'>")[1].split("</p>")[0]  # noqa: E731
+    assert f"int8 <b>{honest['int8']['accuracy']:.1%}</b> on 54 validation images" in big(html)
+    html = (tmp_path / "flattered" / "report.html").read_text()
+    shown = "n/a" if without["accuracy"] is None else f"{without['accuracy']:.1%}"
+    assert f"int8: <b>{shown}</b> on {54 - near} held-out photos that are not near-copies" in big(html)
+    assert f"{near} near-copies, a figure that flatters" in html
+    for page, text in ((html, flattered["advice"]), (log, "make evaluate MODEL=")):
+        assert "make evaluate MODEL=" in text and (text in page or "make evaluate" in page)
+    # With nothing to learn, the held-out loss rises at once: training stops early, and says so.
+    run = honest["training"]
+    assert run["epochs_run"] == len(honest["history"]["loss"]) < run["epochs_max"] == 10
+    line = (f"Stopped early after epoch {run['epochs_run']} of 10: held-out loss no longer improved; "
+            f"the weights of epoch {honest['history']['best_epoch']} are kept")
+    assert run["stopped_early"] == line and f"train: {line}" in log
+    assert line in (tmp_path / "honest" / "report.html").read_text()
 
 
 def test_grayscale_and_another_size(tmp_path):

@@ -216,34 +216,37 @@ def split_key(seed, sha):
 def stratified_split(entries, labels, val_fraction, seed, group_of=None):
     """(train entries, validation entries): round(n * val_fraction) of each class, at least one.
 
-    group_of: {path: group} (near-copies share a group): a group goes to one side whole,
-    the groups in the order of their smallest key, each taken while it fits the count.
+    group_of: {path: group} (near-copies share a group, whatever their class): a group goes
+    to one side whole; the groups in the order of their smallest key, each held out while
+    every class's count has room for it.
     """
-    train, val = [], []
-    for label in labels:
-        mine = sorted((e for e in entries if e[1] == label), key=lambda e: split_key(seed, e[3]))
-        n_val = min(len(mine) - 1, max(1, round(len(mine) * val_fraction)))
-        held = _held_out_groups(mine, n_val, group_of) if group_of else set(e[0] for e in mine[:n_val])
-        val.extend(e for e in mine if e[0] in held)
-        train.extend(e for e in mine if e[0] not in held)
+    by_key = sorted(entries, key=lambda e: split_key(seed, e[3]))
+    mine = {label: [e for e in by_key if e[1] == label] for label in labels}
+    n_val = {label: min(len(es) - 1, max(1, round(len(es) * val_fraction))) for label, es in mine.items()}
+    held = _held_out_groups(by_key, n_val, group_of) if group_of else set()
+    for label, es in mine.items():
+        if not any(e[0] in held for e in es):  # no group fits (or no groups): photo by photo
+            held.update(e[0] for e in es[:n_val[label]])
     order = lambda e: (labels.index(e[1]), e[0])  # noqa: E731
-    return sorted(train, key=order), sorted(val, key=order)
+    return (sorted((e for e in entries if e[0] not in held), key=order),
+            sorted((e for e in entries if e[0] in held), key=order))
 
 
-def _held_out_groups(mine, n_val, group_of):
-    """Paths of whole groups to hold out, about n_val photos (mine: sorted by split key)."""
+def _held_out_groups(by_key, n_val, group_of):
+    """Paths of whole groups to hold out, at most n_val[label] photos of each class."""
     members = {}
-    for e in mine:  # in key order, so each group comes in the order of its smallest key
-        members.setdefault(group_of[e[0]], []).append(e[0])
-    held = []
-    for paths in members.values():
-        if len(held) + len(paths) <= n_val:
-            held += paths
-    if not held and len(members) > 1:  # every group is bigger than n_val: the smallest, if it leaves most
-        smallest = min(members.values(), key=len)
-        if len(smallest) <= len(mine) // 2:
-            held = smallest
-    return set(held) if held else set(e[0] for e in mine[:n_val])  # one burst: cannot be kept apart
+    for e in by_key:  # so each group comes in the order of its smallest key
+        members.setdefault(group_of[e[0]], []).append(e)
+    held, count = set(), dict.fromkeys(n_val, 0)
+    for group in members.values():
+        need = {}
+        for e in group:
+            need[e[1]] = need.get(e[1], 0) + 1
+        if all(count[label] + n <= n_val[label] for label, n in need.items()):
+            held.update(e[0] for e in group)
+            for label, n in need.items():
+                count[label] += n
+    return held
 
 
 def _check_counts(labels, entries, min_per_class, where):
@@ -321,7 +324,7 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
         _check_counts(labels, val, 1, " in validation/")
     else:
         _check_counts(labels, entries, min_per_class, where)
-        group_of = _burst_groups(entries, labels, code)
+        group_of = _burst_groups(entries, code)
         train, val = stratified_split(entries, labels, val_fraction, seed, group_of)
     near = nearcopies.near_copies(_codes(code, val), _codes(code, train))
 
@@ -344,12 +347,6 @@ def _codes(code, entries):
     return np.array([code[e[0]] for e in entries], np.uint64).reshape(len(entries), -1)
 
 
-def _burst_groups(entries, labels, code):
-    """{path: group number}: near-copies of one class share a group (host_tools.data.nearcopies)."""
-    group_of, offset = {}, 0
-    for label in labels:
-        mine = [e for e in entries if e[1] == label]
-        g = nearcopies.groups(_codes(code, mine))
-        group_of.update((e[0], offset + int(k)) for e, k in zip(mine, g))
-        offset += len(mine)
-    return group_of
+def _burst_groups(entries, code):
+    """{path: group number}: near-copies share a group (host_tools.data.nearcopies)."""
+    return dict(zip((e[0] for e in entries), nearcopies.groups(_codes(code, entries)).tolist()))
