@@ -21,11 +21,13 @@ async def summary(request):
 
 
 def _image(method, respond):
-    """GET /{photo,thumb}/LABEL/NAME: respond(photos.<method>(label, name)); 404 for a bad name."""
+    """GET /{photo,thumb}/LABEL/NAME[?split=train|validation]: respond(photos.<method>(label, name, split));
+    404 for a bad name."""
     async def endpoint(request):
         p = request.path_params
         try:
-            found = await blocking(getattr(studio(request).photos, method), p["label"], p["name"])
+            found = await blocking(getattr(studio(request).photos, method), p["label"], p["name"],
+                                   request.query_params.get("split"))
         except UserError as e:
             return Response(str(e), status_code=404, media_type="text/plain")
         return respond(found)
@@ -56,14 +58,14 @@ def _change(method, *keys):
 @api
 async def upload(request):
     """Each photo saved or refused on its own: {"saved": [names], "refused": [messages]}."""
-    form_class = request.query_params.get("class")
+    form_class, split = request.query_params.get("class"), request.query_params.get("split")
     files = await uploaded_files(request)
     photos = studio(request).photos
-    await blocking(photos.class_dir, form_class, True)   # the name is checked before anything is read
+    await blocking(photos.class_dir, form_class, True, split)   # the names are checked before anything is read
     saved, refused = [], []
     for name, data in files:
         try:
-            saved.append(await blocking(photos.add_photo, form_class, name, data))
+            saved.append(await blocking(photos.add_photo, form_class, name, data, split))
         except UserError as e:
             refused.append(str(e))
     return {"saved": saved, "refused": refused}
@@ -93,7 +95,7 @@ routes = [
     Route("/api/class/add", _change("add_class", "class"), methods=["POST"]),
     Route("/api/class/rename", _change("rename_class", "class", "new"), methods=["POST"]),
     Route("/api/class/delete", _change("delete_class", "class"), methods=["POST"]),
-    Route("/api/photo/delete", _change("delete_photo", "class", "name"), methods=["POST"]),
+    Route("/api/photo/delete", _change("delete_photo", "class", "name", "split"), methods=["POST"]),
     Route("/api/photo/upload", upload, methods=["POST"]),
     Route("/api/capture", capture, methods=["POST"]),
     Route("/api/capture/status", capture_status),

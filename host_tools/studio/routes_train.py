@@ -8,14 +8,15 @@ from .web import api, blocking, json_body, page, studio
 
 
 async def train_page(request):
-    return page(request, "train.html", "Train")
+    from .jobs import DEFAULT_EPOCHS
+    return page(request, "train.html", "Train", epochs=DEFAULT_EPOCHS)
 
 
 @api
 async def start(request):
     body = await json_body(request)
     s = studio(request)
-    await blocking(s.training.start, body.get("arch", "v1"), body.get("epochs", 40), bool(body.get("grayscale")))
+    await blocking(s.training.start, body.get("arch", "v1"), body.get("epochs"), bool(body.get("grayscale")))
     return {"ok": True}
 
 
