@@ -67,6 +67,7 @@ def test_training_writes_blob_model_labels_and_report(synthetic):
                  "multiply-accumulates", "Misclassified"):
         assert text in html
     assert "epoch 4/4" in log and "Traceback" not in log  # plain progress lines when not a terminal
+    assert "make evaluate MODEL=" in log.splitlines()[-1]  # the next step: photos from another session
     for bad in ("notes.txt", "bomb.png"):  # one line for each file that is not an image
         assert len([line for line in log.splitlines() if line.startswith("train: ") and bad in line]) == 1, log
 
@@ -279,6 +280,36 @@ def test_training_loop_gives_keras_fits_weights_to_the_bit(photos):
     for a, b in zip([w.numpy() for w in back.trainable_variables], their_final):
         np.testing.assert_array_equal(a, b)
     assert history["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
+
+
+TF_CHATTER = ("oneDNN", "cpu_feature_guard", "absl::InitializeLog", "I0000 ", "W0000 ", "E0000 ", "cuda")
+
+
+def test_tensorflows_own_log_lines_never_reach_the_user(tmp_path):
+    """`train` and `model` (make setup's step), run as a user runs them: no TF_* variable set."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    data = make_dataset(tmp_path / "data", per_class=6)
+    for argv in (["train", str(data), "--out", str(tmp_path / "out"), "--epochs", "1"],
+                 ["model", "--out", str(tmp_path / "vww.blob")]):
+        r = subprocess.run([sys.executable, "-m", "host_tools", *argv], capture_output=True, text=True,
+                           cwd=ROOT, env=env)
+        assert r.returncode == 0, r.stderr
+        said = r.stdout + r.stderr
+        assert [line for line in said.splitlines() if any(t in line for t in TF_CHATTER)] == [], argv
+    assert os.path.isfile(tmp_path / "out" / "model.blob") and os.path.isfile(tmp_path / "vww.blob")
+
+
+def test_the_training_log_counts_each_skipped_file_once(synthetic):
+    _, out, log = synthetic
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["dataset"]["skipped"]) == 3 and len(report["dataset"]["duplicates"]) == 1
+    lines = [line for line in log.splitlines() if "skipped" in line or "duplicate" in line]
+    assert lines == ["train: 1 duplicate file dropped (identical bytes), listed in the report",
+                     "train: 2 other files skipped, listed in the report"]
+    assert "Files skipped: 3 (1 of them a duplicate)" in (out / "report.html").read_text()
 
 
 # --- the output folder, without training ---------------------------------------------------

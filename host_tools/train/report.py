@@ -152,7 +152,7 @@ def render(report, data):
                     + [["total", ds["images"]["train"], ds["images"]["validation"]]])]
     skipped = ds["skipped"]
     n_dup = sum(len(d["dropped"]) for d in ds["duplicates"])
-    parts.append(f"<h3>Files skipped: {len(skipped)}" + (f" ({n_dup} of them duplicates)" if n_dup else "")
+    parts.append(f"<h3>Files skipped: {len(skipped)}" + (f" ({n_dup} of them {'a duplicate' if n_dup == 1 else 'duplicates'})" if n_dup else "")
                  + "</h3>")
     if skipped:
         parts.append(_table(["file", "why"], [[s["path"], s["reason"]] for s in skipped]))
