@@ -11,6 +11,7 @@ console error fails the test. Screenshots of each page go to test-output/studio/
 import base64
 import os
 import re
+import shutil
 
 import pytest
 
@@ -154,6 +155,9 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
         assert "epoch 2 of 2" in text(d, "#progress-text")
         assert len(d.find_elements("css selector", "#acc-chart polyline")) == 2
         assert "black, white" in text(d, "#figures")
+        assert "held-out photos were near-copies of training photos" in text(d, "#honesty")
+        assert "make evaluate MODEL=" in text(d, "#advice")
+        assert d.find_element("id", "progress").get_attribute("style") == "width: 100%;"
         d.switch_to.frame(d.find_element("id", "report"))
         wait(d, lambda d: "confusion" in d.page_source.lower(), what="the report in the page")
         d.switch_to.default_content()
@@ -231,6 +235,45 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
         wait(d, lambda d: text(d, "#emu-state") == "")
     finally:
         board.stop()
+    assert console_errors(d) == []
+
+
+def test_a_split_folder_the_background_class_and_the_train_page_in_chromium(browser, studio, tmp_path):
+    """A train/ + validation/ folder is shown by split (not "Loading…" for good), a photo goes to
+    validation/, the "nothing" class is one click; the Train page shows train's default epochs and
+    no chart axis before training."""
+    from host_tools.train import EPOCHS
+    d, data = browser, tmp_path / "photos"
+    for split, n in (("train", 5), ("validation", 1)):
+        for label in ("black", "white"):
+            os.makedirs(data / split / label)
+            for path in mice(label, n, start=40 * (split == "validation")):
+                shutil.copy(path, data / split / label / os.path.basename(path))
+    d.get(studio.url)
+    wait(d, lambda d: "Ready to train" in text(d, "#readiness"), what="the split folder read")
+    card = 'section[data-class="white"] .thumbs[data-split="validation"] .thumb'
+    assert len(d.find_elements("css selector", card)) == 1
+    assert "validation/" in text(d, 'section[data-class="white"]')
+    d.find_element("css selector", "#target option[value=white]").click()
+    d.find_element("css selector", "#target-split option[value=validation]").click()
+    d.find_element("id", "files").send_keys(mice("white", 1, start=200)[0])
+    wait(d, lambda d: len(d.find_elements("css selector", card)) == 2, what="the photo in validation/")
+    assert len(os.listdir(data / "validation" / "white")) == 2 and len(os.listdir(data / "train" / "white")) == 5
+    assert "nothing in particular" in text(d, "#background-tip")
+    d.find_element("id", "add-background").click()
+    wait(d, lambda d: d.find_elements("css selector", 'section[data-class="nothing"]'), what="the nothing class")
+    assert (data / "train" / "nothing").is_dir() and (data / "validation" / "nothing").is_dir()
+    wait(d, lambda d: not d.find_element("id", "background-tip").is_displayed(), what="the tip gone")
+    shoot(d, "split-photos.png")
+
+    d.find_element("link text", "2 Train").click()
+    wait(d, lambda d: "No epochs yet." in text(d, "#loss-chart"), what="the empty charts")
+    for chart in ("#loss-chart", "#acc-chart"):
+        assert text(d, chart) == "No epochs yet."   # no axis of zeros
+    epochs = d.find_element("id", "epochs")
+    assert epochs.get_attribute("value") == str(EPOCHS["cached"])
+    d.find_element("css selector", "#arch option[value=v2]").click()
+    assert epochs.get_attribute("value") == str(EPOCHS["full"])
     assert console_errors(d) == []
 
 

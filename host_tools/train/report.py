@@ -123,7 +123,7 @@ def _headline(report):
     nc = report["dataset"]["near_copies"]
     bursts = nc["bursts"]
     how = (f"{bursts['photos']} photos are near-copies of another one ({bursts['groups']} bursts); each burst "
-           f"is kept whole on one side of the split" if bursts and bursts["groups"] else "")
+           f"is kept whole on one side of the split." if bursts and bursts["groups"] else "")
     top.append(f"<p>Near-copies ({e(nc['rule'])}): {near} of the {q['images']} validation images are "
                f"near-copies of training images. {e(how)}</p>")
     top.append(f"<p><b>Next:</b> {e(report['advice'])}</p>")

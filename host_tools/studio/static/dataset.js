@@ -65,7 +65,7 @@ function renderClass(c) {
     if (!mine.length) thumbs.append(el("span", {class: "muted small", text: "No photos yet."}));
     return split ? [el("h3", {class: "small muted", text: split + "/"}), thumbs] : thumbs;
   });
-  return el("section", {class: "card", "data-class": c.name}, head, parts);
+  return el("section", {class: "card", "data-class": c.name}, head, parts.flat());
 }
 
 function thumb(cls, p) {

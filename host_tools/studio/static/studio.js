@@ -92,7 +92,7 @@ function lineChart(svg, series, opts) {
   const top = yMax || Math.max(1e-6, ...series.flatMap((s) => s.values)) * 1.1;
   const x = (i) => L + (W - L - R) * i / (n - 1);
   const y = (v) => T + (H - T - B) * (1 - v / top);
-  const digits = top >= 10 ? 0 : top >= 1 ? 1 : 2;
+  const digits = top >= 40 ? 0 : top >= 4 ? 1 : 2;
   for (let k = 0; k <= 4; k++) {
     const v = top * k / 4;
     add("line", {x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#e3e7ee"});
