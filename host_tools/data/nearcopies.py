@@ -34,12 +34,11 @@ def hashes(pixels):
     return np.array([dhash(p) for p in pixels], np.uint64).reshape(len(pixels), HASH_BITS // 64)
 
 
-def distances(a, b, rows=256):
+def distances(a, b, rows=64):
     """Bits that differ between each hash of a and each hash of b: (len(a), len(b)) int."""
     out = np.empty((len(a), len(b)), np.int32)
     for i in range(0, len(a), rows):
-        x = a[i:i + rows, None, :] ^ b[None, :, :]
-        out[i:i + rows] = np.bitwise_count(x).sum(axis=2)
+        out[i:i + rows] = np.bitwise_count(a[i:i + rows, None, :] ^ b[None, :, :]).sum(axis=2)
     return out
 
 
@@ -53,10 +52,12 @@ def groups(h):
             i = parent[i]
         return i
 
-    if len(h):
-        d = distances(h, h)
-        for i, j in zip(*np.nonzero(np.triu(d <= NEAR_COPY_BITS, 1))):
-            parent[root(i)] = root(j)
+    rows = 256  # a block of rows at a time: memory stays small for thousands of photos
+    for start in range(0, len(h), rows):
+        near = distances(h[start:start + rows], h) <= NEAR_COPY_BITS
+        for i, j in zip(*np.nonzero(near)):
+            if start + i < j:
+                parent[root(start + i)] = root(j)
     roots = [root(i) for i in range(len(h))]
     return np.unique(roots, return_inverse=True)[1] if roots else np.zeros(0, np.int64)
 

@@ -4,6 +4,7 @@ step (photos from another session, through `make evaluate`)."""
 import numpy as np
 
 from ..data.nearcopies import HASH_BITS, NEAR_COPY_BITS
+from ..progress import bar, note
 
 EVALUATE_STEP = "make evaluate MODEL={model} DATA=other-photos/"
 
@@ -72,3 +73,44 @@ def advice(out_dir, layout):
                  "places and light, so this figure may still flatter.")
     return (f"{first} To check the model on photos from another session, put them in a folder with one "
             f"folder per class and run: {evaluate_step(out_dir)}")
+
+
+def int8_scores(blob, pixels, desc="train: evaluating int8"):
+    """int8 scores of each image on the device-exact engine, exactly as `classify` computes them."""
+    from ..infer.engine import make_engine
+    from ..data.images import quantize_input
+    eng = make_engine(blob.model, "litert")
+    return np.stack([eng.run(quantize_input(p, blob.in_scale, blob.in_zero))
+                     for p in bar(pixels, desc, unit="img")]) if len(pixels) else np.zeros((0, len(blob.labels)))
+
+
+def held_out_figures(data, floats, blob):
+    """Float and int8 figures on the held-out photos, all of them and those that are not
+    near-copies of training photos; each photo's int8 prediction."""
+    from ..infer.evaluate import metrics
+    from ..infer.results import result
+    ints = int8_scores(blob, data.val.pixels)
+    float_pred, int8_pred = floats.argmax(1), np.array([int(np.argmax(s)) for s in ints], np.int64)
+    predictions = []
+    for path, y, s in zip(data.val.paths, data.val.y, ints):
+        r = result(path, s, blob)
+        predictions.append({"image": path, "true": data.labels[y], "label": r["label"],
+                            "confidence": r["confidence"], "scores": r["scores"]})
+    y, near = data.val.y, data.near_copy
+    return {"float": metrics(y, float_pred, data.labels),
+            "int8": metrics(y, int8_pred, data.labels),
+            "held_out_near_copies": int(np.sum(near)),
+            "float_without_near_copies": metrics_without_near_copies(y, float_pred, near, data.labels),
+            "int8_without_near_copies": metrics_without_near_copies(y, int8_pred, near, data.labels),
+            "float_int8_agreement": float(np.mean(float_pred == int8_pred)) if len(int8_pred) else None,
+            "validation_predictions": predictions}
+
+
+def say_accuracy(report):
+    pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
+    note(f"train: held-out accuracy float {pct(report['float']['accuracy'])}, "
+         f"int8 {pct(report['int8']['accuracy'])} ({report['int8']['images']} images)")
+    if report["held_out_near_copies"]:
+        acc, n, words = headline(report)
+        note(f"train: int8 accuracy on the {n} {words}: {pct(acc)}" if n else f"train: {words}: "
+             "no held-out figure can be trusted")

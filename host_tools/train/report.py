@@ -106,6 +106,23 @@ th{background:#f3f3f3}h2{border-bottom:1px solid #ddd;margin-top:1.6em}img{max-w
 .big{font-size:1.3em}code{background:#f3f3f3;padding:0 .2em}"""
 
 
+def _skipped_section(ds):
+    """Files skipped and why (each once), then the duplicates among them."""
+    skipped, out = ds["skipped"], []
+    n_dup = sum(len(d["dropped"]) for d in ds["duplicates"])
+    dup_words = f" ({n_dup} of them {'a duplicate' if n_dup == 1 else 'duplicates'})" if n_dup else ""
+    out.append(f"<h3>Files skipped: {len(skipped)}{dup_words}</h3>")
+    if skipped:
+        out.append(_table(["file", "why"], [[s["path"], s["reason"]] for s in skipped]))
+    dups = ds["duplicates"]
+    out.append(f"<h3>Duplicate images (identical bytes): {len(dups)}</h3>")
+    if dups:
+        out.append("<p>Each image is used once, so no image is both trained on and held out.</p>")
+        out.append(_table(["kept", "dropped", "why"],
+                          [[d["kept"] or "none", ", ".join(d["dropped"]), d["reason"]] for d in dups]))
+    return out
+
+
 def _headline(report):
     """The held-out figure to trust first, near-copies, and the next step (host_tools.train.held_out)."""
     from .held_out import headline
@@ -146,22 +163,12 @@ def render(report, data):
              "<h2>Dataset</h2>",
              f"<p><code>{e(ds['data_dir'])}</code>, "
              + ("split given by its train/ and validation/ folders" if ds["layout"] == "split"
-                else f"split per class by --val-split {cfg['val_split']} with seed {cfg['seed']}") + ".</p>",
+                else f"split per class by --val-split {cfg['val_split']} with seed {cfg['seed']}, each "
+                     "burst of near-copies kept on one side") + ".</p>",
              _table(["class", "training images", "validation images"],
                     [[c, ds["per_class"][c]["train"], ds["per_class"][c]["validation"]] for c in labels]
                     + [["total", ds["images"]["train"], ds["images"]["validation"]]])]
-    skipped = ds["skipped"]
-    n_dup = sum(len(d["dropped"]) for d in ds["duplicates"])
-    parts.append(f"<h3>Files skipped: {len(skipped)}" + (f" ({n_dup} of them {'a duplicate' if n_dup == 1 else 'duplicates'})" if n_dup else "")
-                 + "</h3>")
-    if skipped:
-        parts.append(_table(["file", "why"], [[s["path"], s["reason"]] for s in skipped]))
-    dups = ds["duplicates"]
-    parts.append(f"<h3>Duplicate images (identical bytes): {len(dups)}</h3>")
-    if dups:
-        parts.append("<p>Each image is used once, so no image is both trained on and held out.</p>")
-        parts.append(_table(["kept", "dropped", "why"],
-                            [[d["kept"] or "none", ", ".join(d["dropped"]), d["reason"]] for d in dups]))
+    parts += _skipped_section(ds)
     parts += ["<h2>Training curves</h2>",
               "<p>Training figures are measured on augmented images while the weights change; "
               "validation figures on the held-out images after each epoch (float model).</p>",

@@ -21,10 +21,10 @@ import numpy as np
 
 from .. import UserError
 from ..data.names import json_text, shown
-from ..progress import bar, note
+from ..progress import note
 from . import EPOCHS
 from .fit import fit
-from .held_out import advice, evaluate_step, headline, metrics_without_near_copies, split_lines, training_summary
+from .held_out import advice, evaluate_step, held_out_figures, say_accuracy, split_lines, training_summary
 
 CALIBRATION_IMAGES = 100
 PATIENCE = 2     # epochs without a better held-out loss before stopping
@@ -171,17 +171,6 @@ def convert(model, calibration):
     return to_int8_tflite(model, calibration)
 
 
-# --- evaluation ---------------------------------------------------------------------------
-
-def int8_scores(blob, pixels, desc="train: evaluating int8"):
-    """int8 scores of each image on the device-exact engine, exactly as `classify` computes them."""
-    from ..infer.engine import make_engine
-    from ..data.images import quantize_input
-    eng = make_engine(blob.model, "litert")
-    return np.stack([eng.run(quantize_input(p, blob.in_scale, blob.in_zero))
-                     for p in bar(pixels, desc, unit="img")]) if len(pixels) else np.zeros((0, len(blob.labels)))
-
-
 # --- the whole run ------------------------------------------------------------------------
 
 def _import_tensorflow_meanwhile():
@@ -317,7 +306,7 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
     }
     report["validation_predictions"] = report.pop("validation_predictions")  # last: the longest part
     report["advice"] = advice(cfg.out_dir, data.layout)
-    _say_accuracy(report)
+    say_accuracy(report)
     note(f"train: model {figures['model_bytes']} bytes, tensor arena {figures['arena_bytes']} bytes, "
          f"{figures['macs'] / 1e6:.2f} M MACs")
     t = time.monotonic()
@@ -329,38 +318,6 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
         f.write(json_text(report, indent=1))
     note("train: " + ", ".join(f"{key} {v:.1f} s" for key, v in seconds.items()))
     return report
-
-
-def held_out_figures(data, floats, blob):
-    """Float and int8 figures on the held-out photos, all of them and those that are not
-    near-copies of training photos; each photo's int8 prediction."""
-    from ..infer.evaluate import metrics
-    from ..infer.results import result
-    ints = int8_scores(blob, data.val.pixels)
-    float_pred, int8_pred = floats.argmax(1), np.array([int(np.argmax(s)) for s in ints], np.int64)
-    predictions = []
-    for path, y, s in zip(data.val.paths, data.val.y, ints):
-        r = result(path, s, blob)
-        predictions.append({"image": path, "true": data.labels[y], "label": r["label"],
-                            "confidence": r["confidence"], "scores": r["scores"]})
-    y, near = data.val.y, data.near_copy
-    return {"float": metrics(y, float_pred, data.labels),
-            "int8": metrics(y, int8_pred, data.labels),
-            "held_out_near_copies": int(np.sum(near)),
-            "float_without_near_copies": metrics_without_near_copies(y, float_pred, near, data.labels),
-            "int8_without_near_copies": metrics_without_near_copies(y, int8_pred, near, data.labels),
-            "float_int8_agreement": float(np.mean(float_pred == int8_pred)) if len(int8_pred) else None,
-            "validation_predictions": predictions}
-
-
-def _say_accuracy(report):
-    pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
-    note(f"train: held-out accuracy float {pct(report['float']['accuracy'])}, "
-         f"int8 {pct(report['int8']['accuracy'])} ({report['int8']['images']} images)")
-    if report["held_out_near_copies"]:
-        acc, n, words = headline(report)
-        note(f"train: int8 accuracy on the {n} {words}: {pct(acc)}" if n else f"train: {words}: "
-             "no held-out figure can be trusted")
 
 
 def run(args):
