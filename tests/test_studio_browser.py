@@ -154,6 +154,7 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
         assert text(d, "#state") == "Done.", text(d, "#log")
         assert "epoch 2 of 2" in text(d, "#progress-text")
         assert len(d.find_elements("css selector", "#acc-chart polyline")) == 2
+        assert "100%" in text(d, "#acc-chart") and "%" not in text(d, "#loss-chart")  # a loss is no percentage
         assert "black, white" in text(d, "#figures")
         assert "held-out photos were near-copies of training photos" in text(d, "#honesty")
         assert "make evaluate MODEL=" in text(d, "#advice")

@@ -384,6 +384,14 @@ def test_defaults():
     assert (Config("data", "out", init="none").recipe, Config("data", "out", recipe="full").epochs) == ("full", 40)
 
 
+def test_make_help_shows_trains_default_epochs():
+    import subprocess
+    from conftest import ROOT
+    from host_tools.train import EPOCHS
+    out = subprocess.run(["make", "--no-print-directory", "help"], capture_output=True, text=True, cwd=ROOT).stdout
+    assert f"at most {EPOCHS['cached']} epochs" in out
+
+
 def test_imagenet_offline_fails_at_once(tmp_path, monkeypatch):
     monkeypatch.setenv("HOST_TOOLS_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
