@@ -278,6 +278,30 @@ def test_a_split_folder_the_background_class_and_the_train_page_in_chromium(brow
     assert console_errors(d) == []
 
 
+def test_an_early_stop_fills_the_bar_and_says_why_in_chromium(browser, studio, tmp_path):
+    """Bursts of real photos in two classes nothing tells apart (tests/test_dataset.py): trained
+    with the page's defaults, the held-out loss rises at once and training stops early."""
+    import json
+    from test_dataset import make_bursts
+    d = browser
+    make_bursts(tmp_path / "photos", per_class=12, step=15)
+    d.get(studio.url + "train")
+    d.find_element("id", "start").click()
+    wait(d, lambda d: "Done." in text(d, "#state") or "Failed" in text(d, "#state"), timeout=150,
+         what="training")
+    assert text(d, "#state") == "Done.", text(d, "#log")
+    run = json.loads((tmp_path / "out" / "report.json").read_text())["training"]
+    assert run["epochs_run"] < run["epochs_max"] == 10
+    assert text(d, "#progress-text").startswith(run["stopped_early"])
+    assert run["stopped_early"].startswith(f"Stopped early after epoch {run['epochs_run']} of 10: held-out loss")
+    assert d.find_element("id", "progress").get_attribute("style") == "width: 100%;"
+    honesty = text(d, "#honesty")
+    assert "0 of the 18 held-out photos were near-copies of training photos" in honesty
+    assert "each burst was kept whole on one side" in honesty
+    shoot(d, "early-stop.png")
+    assert console_errors(d) == []
+
+
 def read_size(path):
     from PIL import Image
     with Image.open(path) as img:
