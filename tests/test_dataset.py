@@ -6,10 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from conftest import DATASET, run_cli
 from host_tools import UserError
+from host_tools.data import dataset, nearcopies
 from host_tools.data.dataset import MIN_PER_CLASS, load_training_data
 from host_tools.data.images import load_pixels
+
+MICE = os.path.join(DATASET, "train", "black")
+needs_mice = pytest.mark.skipif(not os.path.isdir(DATASET), reason=f"real photos not found: {DATASET} is absent")
 
 
 def pattern(kind, i, size=(64, 48)):
@@ -34,6 +38,66 @@ def make_dataset(root, per_class=8, classes=("checks", "stripes"), start=0):
         for i in range(start, start + per_class):
             pattern(c, i).save(root / c / f"{i:03d}.png")
     return root
+
+
+def make_bursts(root, per_class=30, copies=3, step=6):
+    """Two classes of bursts of real photos that nothing tells apart: black mice (openmv-mice),
+    every other photo to class a, the others to b. Each photo becomes `copies` frames, each
+    moved by up to 2 pixels and with a little noise, as a camera taking a burst would give."""
+    rng = np.random.default_rng(0)
+    names = sorted(os.listdir(MICE))[::step][:2 * per_class]
+    for i, name in enumerate(names):
+        folder = root / ("a" if i % 2 == 0 else "b")
+        os.makedirs(folder, exist_ok=True)
+        img = np.asarray(Image.open(os.path.join(MICE, name)).convert("RGB"), np.int16)
+        for k in range(copies):
+            moved = np.roll(img, tuple(rng.integers(-2, 3, 2)), axis=(0, 1))
+            noisy = np.clip(moved + rng.normal(0, 2, moved.shape), 0, 255).astype(np.uint8)
+            Image.fromarray(noisy).save(folder / f"{name[:-4]}-{k}.png")
+    return root
+
+
+def burst_of(path):
+    return os.path.basename(path).rsplit("-", 1)[0]
+
+
+@needs_mice
+def test_a_burst_is_never_split_between_training_and_held_out_photos(tmp_path):
+    data = make_bursts(tmp_path / "bursts", per_class=12, step=15)
+    d = load_training_data(str(data), 96, 3, 0.3, seed=0)
+    held, trained = {burst_of(p) for p in d.val.paths}, {burst_of(p) for p in d.train.paths}
+    assert held and not held & trained
+    assert d.val.counts(2) == [9, 9]  # 3 bursts of 3 of each class's 36 photos: 30% held out
+    s = d.near_copy_summary()
+    assert s["held_out"] == 0 and d.near_copy.sum() == 0
+    assert s["bursts"]["photos"] == 72 and 20 <= s["bursts"]["groups"] <= 24  # every frame found with its burst
+    # (a group may join two bursts: photos 30 frames apart are near-copies when the camera held still)
+    # A split photo by photo (as before) holds out near-copies of training photos, and they are found.
+    entries = [(p, d.labels[y], None, dataset.sha256_file(p))
+               for p, y in zip(d.train.paths + d.val.paths, np.concatenate([d.train.y, d.val.y]))]
+    train, val = dataset.stratified_split(entries, d.labels, 0.3, seed=0)
+    code = lambda es: nearcopies.hashes(np.stack([load_pixels(e[0], 96) for e in es]))  # noqa: E731
+    near = nearcopies.near_copies(code(val), code(train))
+    assert near.tolist() == [burst_of(e[0]) in {burst_of(t[0]) for t in train} for e in val]
+    assert near.mean() > 0.8
+
+
+@needs_mice
+def test_the_near_copy_threshold_separates_bursts_from_other_moments_on_real_photos():
+    """openmv-mice: train/ is frames of one sequence; validation/ a block of it cut out.
+    Neighbouring frames are mostly near-copies; a validation photo is mostly not a
+    near-copy of any training photo; linking near-copies does not chain a class into one group."""
+    def load(split):
+        folder = os.path.join(DATASET, split, "black")
+        return nearcopies.hashes(np.stack([load_pixels(os.path.join(folder, n), 96)
+                                           for n in sorted(os.listdir(folder))]))
+    train, val = load("train"), load("validation")
+    neighbours = np.bitwise_count(train[1:] ^ train[:-1]).sum(axis=1)
+    assert np.median(neighbours) < nearcopies.NEAR_COPY_BITS
+    nearest = nearcopies.distances(val, train).min(axis=1)
+    assert np.median(nearest) > 1.5 * nearcopies.NEAR_COPY_BITS
+    sizes = np.bincount(nearcopies.groups(np.concatenate([train, val])))
+    assert sizes.max() < 0.1 * sizes.sum()
 
 
 def test_split_is_stratified_reproducible_and_pixels_equal_classify(tmp_path):
