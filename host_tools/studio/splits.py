@@ -94,15 +94,18 @@ def class_summary(c, problems, split_layout):
     photos = [{"name": name, "split": split, "problem": problems.get(p)} for p, name, _, split in c["files"]]
     splits = SPLITS if split_layout else (None,)
     usable = {s: sum(1 for ph in photos if ph["problem"] is None and ph["split"] == s) for s in splits}
-    need, problem = dataset.MIN_PER_CLASS, c["problem"]
-    if problem:
-        pass
-    elif split_layout and usable["train"] < need:
-        problem = f"only {usable['train']} usable in train/; training needs at least {need} per class there"
-    elif split_layout and not usable["validation"]:
-        problem = "no usable photo in validation/; training needs at least 1 per class there"
-    elif not split_layout and usable[None] < need:
-        n = usable[None]
-        problem = f"only {n} usable photo{'s' * (n != 1)}; training needs at least {need} per class"
     return {"name": c["key"], "count": len(photos), "usable": sum(usable.values()), "photos": photos,
-            "problem": problem}
+            "problem": c["problem"] or _too_few(usable, split_layout)}
+
+
+def _too_few(usable, split_layout):
+    """What training would say of a class's usable photos per split; None if enough."""
+    need = dataset.MIN_PER_CLASS
+    if split_layout and usable["train"] < need:
+        return f"only {usable['train']} usable in train/; training needs at least {need} per class there"
+    if split_layout and not usable["validation"]:
+        return "no usable photo in validation/; training needs at least 1 per class there"
+    if not split_layout and usable[None] < need:
+        n = usable[None]
+        return f"only {n} usable photo{'s' * (n != 1)}; training needs at least {need} per class"
+    return None
