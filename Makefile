@@ -9,6 +9,9 @@ DATA    ?=
 OUT     ?= out
 FRAMES  ?= frames
 
+# train's default epochs, read from its one definition (host_tools/train/__init__.py) when help runs
+DEFAULT_EPOCHS = $(shell python3 -c 'import sys; sys.path.insert(0, "host_tools"); from train import EPOCHS; print(EPOCHS["cached"])' 2>/dev/null || echo "?")
+
 .PHONY: help setup system-packages firmware firmware-images board model classify demo emulate train evaluate inspect profile flash monitor test bench clean studio browser mutate
 
 help:
@@ -18,6 +21,7 @@ help:
 	@echo "make emulate IMAGES=\"...\"       run the device app on the host emulator board (LCD frames in $(FRAMES)/)"
 	@echo "make inspect [MODEL=...]        header, labels, sizes and tensor-arena bytes of a blob"
 	@echo "make train DATA=photos/ [OUT=out] train on your photos (one folder per class): OUT/model.blob, OUT/report.html"
+	@echo "                                  at most $(DEFAULT_EPOCHS) epochs (ARGS=\"--epochs N\"); stops early when the held-out loss no longer improves"
 	@echo "make evaluate MODEL=out/model.blob DATA=photos/   accuracy, per-class figures, confusion matrix"
 	@echo "make profile [MODEL=] [BOARD=]  arena, MACs, ops and which boards the model fits (BOARD: just that one)"
 	@echo "make flash BOARD=name [PORT=] [MODEL=]  deploy the app and a model to a board (checked, verified, atomic)"

@@ -6,6 +6,10 @@ CACHE = os.path.join(ROOT, ".cache")
 MODELS = os.path.join(ROOT, "models")
 DEFAULT_BLOB = os.path.join(MODELS, "vww_96.blob")
 
+from .quiet import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()  # before anything imports TensorFlow: no C++ or oneDNN lines on any path
+
 
 class UserError(Exception):
     """A mistake the user can fix: printed as one line, exit status 2."""

@@ -5,6 +5,7 @@ import os
 import sys
 
 from . import DEFAULT_BLOB, UserError
+from .train import EPOCHS
 
 PROG = "python -m host_tools"
 
@@ -244,8 +245,9 @@ def build_parser():
     p.add_argument("--init", choices=("vww", "imagenet", "none"),
                    help="first weights: vww (pretrained person/no-person, v1 0.25 only, offline), imagenet "
                         "(Keras, downloaded once), none (random) (default: vww for v1 0.25, else imagenet)")
-    p.add_argument("--epochs", type=int, help="at most this many (default: 10 with --recipe cached, each a pass "
-                                              "over the photos and 4 augmented copies; 40 with --recipe full)")
+    p.add_argument("--epochs", type=int, help=f"at most this many (default: {EPOCHS['cached']} with --recipe "
+                                              "cached, each a pass over the photos and 4 augmented copies; "
+                                              f"{EPOCHS['full']} with --recipe full)")
     p.add_argument("--patience", type=int, default=2,
                    help="stop after this many epochs without a better held-out loss, keeping the best "
                         "weights; 0: never stop early (default: 2)")

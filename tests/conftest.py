@@ -7,9 +7,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from host_tools import DEFAULT_BLOB  # noqa: E402
-# ROOT and run_cli stay importable from conftest until test_flash, test_capture and test_train
-# import them from tests.support like the others.
-from tests.support import DATASET, ROOT, run_cli  # noqa: E402,F401
+from tests.support import DATASET  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools import UserError
 from host_tools.data import pixels
 from host_tools.device import memory_map as mm

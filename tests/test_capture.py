@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_cli
+from tests.support import ROOT, run_cli
 from host_tools import UserError
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image

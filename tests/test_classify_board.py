@@ -8,7 +8,7 @@ module on its emulated drivers, or the project's firmware (unix, qemu_m7)."""
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from tests.support import run_cli
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image
 from host_tools.data.samples import sample_path

@@ -5,11 +5,52 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.support import run_cli
-from tests.support.synthetic import make_dataset  # (test_train imports it from here until it uses tests.support)
+from tests.support import DATASET, run_cli
+from tests.support.bursts import burst_of, make_bursts
+from tests.support.synthetic import make_dataset
 from host_tools import UserError
+from host_tools.data import dataset, nearcopies
 from host_tools.data.dataset import MIN_PER_CLASS, load_training_data
 from host_tools.data.images import load_pixels
+
+MICE = os.path.join(DATASET, "train", "black")
+
+
+def test_a_burst_is_never_split_between_training_and_held_out_photos(tmp_path, openmv_mice):
+    data = make_bursts(tmp_path / "bursts", per_class=12, step=15)
+    d = load_training_data(str(data), 96, 3, 0.3, seed=0)
+    held, trained = {burst_of(p) for p in d.val.paths}, {burst_of(p) for p in d.train.paths}
+    assert held and not held & trained
+    assert d.val.counts(2) == [9, 9]  # 3 bursts of 3 of each class's 36 photos: 30% held out
+    s = d.near_copy_summary()
+    assert s["held_out"] == 0 and d.near_copy.sum() == 0
+    assert s["bursts"]["photos"] == 72 and 20 <= s["bursts"]["groups"] <= 24  # every frame found with its burst
+    # (a group may join two bursts: photos 30 frames apart are near-copies when the camera held still)
+    # A split photo by photo (as before) holds out near-copies of training photos, and they are found.
+    entries = [(p, d.labels[y], None, dataset.sha256_file(p))
+               for p, y in zip(d.train.paths + d.val.paths, np.concatenate([d.train.y, d.val.y]))]
+    train, val = dataset.stratified_split(entries, d.labels, 0.3, seed=0)
+    code = lambda es: nearcopies.hashes(np.stack([load_pixels(e[0], 96) for e in es]))  # noqa: E731
+    near = nearcopies.near_copies(code(val), code(train))
+    assert near.tolist() == [burst_of(e[0]) in {burst_of(t[0]) for t in train} for e in val]
+    assert near.mean() > 0.8
+
+
+def test_the_near_copy_threshold_separates_bursts_from_other_moments_on_real_photos(openmv_mice):
+    """openmv-mice: train/ is frames of one sequence; validation/ a block of it cut out.
+    Neighbouring frames are mostly near-copies; a validation photo is mostly not a
+    near-copy of any training photo; linking near-copies does not chain a class into one group."""
+    def load(split):
+        folder = os.path.join(DATASET, split, "black")
+        return nearcopies.hashes(np.stack([load_pixels(os.path.join(folder, n), 96)
+                                           for n in sorted(os.listdir(folder))]))
+    train, val = load("train"), load("validation")
+    neighbours = np.bitwise_count(train[1:] ^ train[:-1]).sum(axis=1)
+    assert np.median(neighbours) < nearcopies.NEAR_COPY_BITS
+    nearest = nearcopies.distances(val, train).min(axis=1)
+    assert np.median(nearest) > 1.5 * nearcopies.NEAR_COPY_BITS
+    sizes = np.bincount(nearcopies.groups(np.concatenate([train, val])))
+    assert sizes.max() < 0.1 * sizes.sum()
 
 
 def test_split_is_stratified_reproducible_and_pixels_equal_classify(tmp_path):

@@ -13,7 +13,7 @@ import sys
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_cli
+from tests.support import ROOT, run_cli
 from host_tools import UserError
 from host_tools.device import board_emulation as be
 from host_tools.device import flash as fl

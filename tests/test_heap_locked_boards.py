@@ -24,7 +24,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.blob import read
 from host_tools.data.images import open_image
 from host_tools.data.pixels import camera_frame, camera_spec

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools import cli
 from host_tools.device import monitor as mon
 from host_tools.device import transport

@@ -11,6 +11,7 @@ console error fails the test. Screenshots of each page go to test-output/studio/
 import base64
 import os
 import re
+import shutil
 
 import pytest
 
@@ -154,7 +155,11 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
         assert text(d, "#state") == "Done.", text(d, "#log")
         assert "epoch 2 of 2" in text(d, "#progress-text")
         assert len(d.find_elements("css selector", "#acc-chart polyline")) == 2
+        assert "100%" in text(d, "#acc-chart") and "%" not in text(d, "#loss-chart")  # a loss is no percentage
         assert "black, white" in text(d, "#figures")
+        assert "held-out photos were near-copies of training photos" in text(d, "#honesty")
+        assert "make evaluate MODEL=" in text(d, "#advice")
+        assert d.find_element("id", "progress").get_attribute("style") == "width: 100%;"
         d.switch_to.frame(d.find_element("id", "report"))
         wait(d, lambda d: "confusion" in d.page_source.lower(), what="the report in the page")
         d.switch_to.default_content()
@@ -232,6 +237,69 @@ def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
         wait(d, lambda d: text(d, "#emu-state") == "")
     finally:
         board.stop()
+    assert console_errors(d) == []
+
+
+def test_a_split_folder_the_background_class_and_the_train_page_in_chromium(browser, studio, tmp_path):
+    """A train/ + validation/ folder is shown by split (not "Loading…" for good), a photo goes to
+    validation/, the "nothing" class is one click; the Train page shows train's default epochs and
+    no chart axis before training."""
+    from host_tools.train import EPOCHS
+    d, data = browser, tmp_path / "photos"
+    for split, n in (("train", 5), ("validation", 1)):
+        for label in ("black", "white"):
+            os.makedirs(data / split / label)
+            for path in mice(label, n, start=40 * (split == "validation")):
+                shutil.copy(path, data / split / label / os.path.basename(path))
+    d.get(studio.url)
+    wait(d, lambda d: "Ready to train" in text(d, "#readiness"), what="the split folder read")
+    card = 'section[data-class="white"] .thumbs[data-split="validation"] .thumb'
+    assert len(d.find_elements("css selector", card)) == 1
+    assert "validation/" in text(d, 'section[data-class="white"]')
+    d.find_element("css selector", "#target option[value=white]").click()
+    d.find_element("css selector", "#target-split option[value=validation]").click()
+    d.find_element("id", "files").send_keys(mice("white", 1, start=200)[0])
+    wait(d, lambda d: len(d.find_elements("css selector", card)) == 2, what="the photo in validation/")
+    assert len(os.listdir(data / "validation" / "white")) == 2 and len(os.listdir(data / "train" / "white")) == 5
+    assert "nothing in particular" in text(d, "#background-tip")
+    d.find_element("id", "add-background").click()
+    wait(d, lambda d: d.find_elements("css selector", 'section[data-class="nothing"]'), what="the nothing class")
+    assert (data / "train" / "nothing").is_dir() and (data / "validation" / "nothing").is_dir()
+    wait(d, lambda d: not d.find_element("id", "background-tip").is_displayed(), what="the tip gone")
+    shoot(d, "split-photos.png")
+
+    d.find_element("link text", "2 Train").click()
+    wait(d, lambda d: "No epochs yet." in text(d, "#loss-chart"), what="the empty charts")
+    for chart in ("#loss-chart", "#acc-chart"):
+        assert text(d, chart) == "No epochs yet."   # no axis of zeros
+    epochs = d.find_element("id", "epochs")
+    assert epochs.get_attribute("value") == str(EPOCHS["cached"])
+    d.find_element("css selector", "#arch option[value=v2]").click()
+    assert epochs.get_attribute("value") == str(EPOCHS["full"])
+    assert console_errors(d) == []
+
+
+def test_an_early_stop_fills_the_bar_and_says_why_in_chromium(browser, studio, tmp_path):
+    """Bursts of real photos in two classes nothing tells apart (tests/test_dataset.py): trained
+    with the page's defaults, the held-out loss rises at once and training stops early."""
+    import json
+    from tests.support.bursts import make_bursts
+    d = browser
+    make_bursts(tmp_path / "photos", per_class=12, step=15)
+    d.get(studio.url + "train")
+    d.find_element("id", "start").click()
+    wait(d, lambda d: "Done." in text(d, "#state") or "Failed" in text(d, "#state"), timeout=150,
+         what="training")
+    assert text(d, "#state") == "Done.", text(d, "#log")
+    run = json.loads((tmp_path / "out" / "report.json").read_text())["training"]
+    assert run["epochs_run"] < run["epochs_max"] == 10
+    assert text(d, "#progress-text").startswith(run["stopped_early"])
+    assert run["stopped_early"].startswith(f"Stopped early after epoch {run['epochs_run']} of 10: held-out loss")
+    assert d.find_element("id", "progress").get_attribute("style") == "width: 100%;"
+    honesty = text(d, "#honesty")
+    assert "0 of the 18 held-out photos were near-copies of training photos" in honesty
+    assert "each burst was kept whole on one side" in honesty
+    shoot(d, "early-stop.png")
     assert console_errors(d) == []
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 
-from conftest import ROOT
+from tests.support import ROOT
 from host_tools.studio import serving
 from tests.support.studio_client import studio  # noqa: F401 (fixture)
 

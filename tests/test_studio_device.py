@@ -11,7 +11,7 @@ import serial
 import serial.tools.list_ports
 from serial.tools.list_ports_common import ListPortInfo
 
-from conftest import DATASET
+from tests.support import DATASET
 from host_tools.device import monitor as mon
 from host_tools.device import transport
 from tests.support.ptyboards import PtyPort

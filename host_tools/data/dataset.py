@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import UserError
 from ..device.device_code import blobfmt
+from . import nearcopies
 from .images import ImageError, load_pixels, not_a_file
 from ..progress import bar
 
@@ -212,16 +213,40 @@ def split_key(seed, sha):
     return hashlib.sha256(f"{seed}:{sha}".encode()).hexdigest()
 
 
-def stratified_split(entries, labels, val_fraction, seed):
-    """(train entries, validation entries): round(n * val_fraction) of each class, at least one."""
-    train, val = [], []
-    for label in labels:
-        mine = sorted((e for e in entries if e[1] == label), key=lambda e: split_key(seed, e[3]))
-        n_val = min(len(mine) - 1, max(1, round(len(mine) * val_fraction)))
-        val.extend(mine[:n_val])
-        train.extend(mine[n_val:])
+def stratified_split(entries, labels, val_fraction, seed, group_of=None):
+    """(train entries, validation entries): round(n * val_fraction) of each class, at least one.
+
+    group_of: {path: group} (near-copies share a group, whatever their class): a group goes
+    to one side whole; the groups in the order of their smallest key, each held out while
+    every class's count has room for it.
+    """
+    by_key = sorted(entries, key=lambda e: split_key(seed, e[3]))
+    mine = {label: [e for e in by_key if e[1] == label] for label in labels}
+    n_val = {label: min(len(es) - 1, max(1, round(len(es) * val_fraction))) for label, es in mine.items()}
+    held = _held_out_groups(by_key, n_val, group_of) if group_of else set()
+    for label, es in mine.items():
+        if not any(e[0] in held for e in es):  # no group fits (or no groups): photo by photo
+            held.update(e[0] for e in es[:n_val[label]])
     order = lambda e: (labels.index(e[1]), e[0])  # noqa: E731
-    return sorted(train, key=order), sorted(val, key=order)
+    return (sorted((e for e in entries if e[0] not in held), key=order),
+            sorted((e for e in entries if e[0] in held), key=order))
+
+
+def _held_out_groups(by_key, n_val, group_of):
+    """Paths of whole groups to hold out, at most n_val[label] photos of each class."""
+    members = {}
+    for e in by_key:  # so each group comes in the order of its smallest key
+        members.setdefault(group_of[e[0]], []).append(e)
+    held, count = set(), dict.fromkeys(n_val, 0)
+    for group in members.values():
+        need = {}
+        for e in group:
+            need[e[1]] = need.get(e[1], 0) + 1
+        if all(count[label] + n <= n_val[label] for label, n in need.items()):
+            held.update(e[0] for e in group)
+            for label, n in need.items():
+                count[label] += n
+    return held
 
 
 def _check_counts(labels, entries, min_per_class, where):
@@ -242,6 +267,8 @@ class TrainingData:
         self.train, self.val = train, val
         self.skipped, self.duplicates = skipped, duplicates
         self.unreadable = list(unreadable)  # [(path, reason)], also in skipped
+        self.near_copy = np.zeros(len(val), bool)  # held-out photos with a near-copy among training photos
+        self.bursts = None  # folders layout: {"groups", "photos"} of near-copies kept on one side
 
     def summary(self):
         k = len(self.labels)
@@ -255,7 +282,17 @@ class TrainingData:
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "unreadable": len(self.unreadable),
             "duplicates": self.duplicates,
+            "near_copies": self.near_copy_summary(),
         }
+
+    def near_copy_summary(self):
+        """How many held-out photos are near-copies of training photos, and how that was found."""
+        flagged = [p for p, near in zip(self.val.paths, self.near_copy) if near]
+        return {"held_out": len(flagged), "paths": flagged, "bursts": self.bursts,
+                "rule": f"difference hash of the model's input, at most {nearcopies.NEAR_COPY_BITS} of "
+                        f"{nearcopies.HASH_BITS} bits apart",
+                "split": "given by the train/ and validation/ folders" if self.layout == "split" else
+                         "near-copies (bursts) kept on one side of the split"}
 
 
 def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_per_class=MIN_PER_CLASS):
@@ -278,6 +315,8 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
     decoded = {e[0]: px for e, px in zip(entries, pixels) if px is not None}
     entries = [e for e in entries if e[0] in decoded]
 
+    code = {e[0]: nearcopies.dhash(decoded[e[0]]) for e in entries}
+    group_of = None
     if layout == "split":
         train = [e for e in entries if e[2] == "train"]
         val = [e for e in entries if e[2] == "validation"]
@@ -285,7 +324,9 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
         _check_counts(labels, val, 1, " in validation/")
     else:
         _check_counts(labels, entries, min_per_class, where)
-        train, val = stratified_split(entries, labels, val_fraction, seed)
+        group_of = _burst_groups(entries, code)
+        train, val = stratified_split(entries, labels, val_fraction, seed, group_of)
+    near = nearcopies.near_copies(_codes(code, val), _codes(code, train))
 
     def subset(chosen):
         shape = (0, size, size, channels)
@@ -293,5 +334,19 @@ def load_training_data(data_dir, size, channels, val_fraction=0.3, seed=0, min_p
         return Subset([e[0] for e in chosen], [labels.index(e[1]) for e in chosen], px)
 
     skipped.sort()
-    return TrainingData(data_dir, layout, labels, subset(train), subset(val), skipped, duplicates,
+    data = TrainingData(data_dir, layout, labels, subset(train), subset(val), skipped, duplicates,
                         sorted(unreadable))
+    data.near_copy = near
+    if group_of is not None:
+        sizes = np.bincount(list(group_of.values())) if group_of else np.zeros(0, np.int64)
+        data.bursts = {"groups": int(np.sum(sizes > 1)), "photos": int(np.sum(sizes[sizes > 1]))}
+    return data
+
+
+def _codes(code, entries):
+    return np.array([code[e[0]] for e in entries], np.uint64).reshape(len(entries), -1)
+
+
+def _burst_groups(entries, code):
+    """{path: group number}: near-copies share a group (host_tools.data.nearcopies)."""
+    return dict(zip((e[0] for e in entries), nearcopies.groups(_codes(code, entries)).tolist()))

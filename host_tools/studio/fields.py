@@ -102,6 +102,12 @@ def choice(body, key, default, options):
     return v
 
 
+def split(body, key="split"):
+    """None (missing, null or empty), "train" or "validation": a half of a train/ + validation/ folder."""
+    from .splits import check
+    return check(text(body, key, None, 20))
+
+
 def port(body, key="port"):
     """A serial port name checked by device.ports (never a pyserial URL)."""
     name = text(body, key, "").strip()

@@ -17,8 +17,12 @@ import threading
 import time
 
 from .. import ROOT, UserError
+from ..quiet import quiet_tensorflow
+from ..train import EPOCHS
 
 ARCHS = {"v1": "mobilenet_v1", "v2": "mobilenet_v2"}
+# train's own defaults: V1 0.25 trains with the cached recipe, V2 with the full one (train.Config)
+DEFAULT_EPOCHS = {"v1": EPOCHS["cached"], "v2": EPOCHS["full"]}
 
 
 class Busy(UserError):
@@ -41,9 +45,11 @@ class TrainingJob:
 
     # --- control ----------------------------------------------------------------------
 
-    def start(self, arch="v1", epochs=40, grayscale=False):
+    def start(self, arch="v1", epochs=None, grayscale=False):
         if arch not in ARCHS:
             raise UserError(f"model {arch!r}: choose one of {', '.join(ARCHS)}")
+        if epochs is None:
+            epochs = DEFAULT_EPOCHS[arch]
         try:
             epochs = int(epochs)
         except (TypeError, ValueError, OverflowError):
@@ -64,7 +70,7 @@ class TrainingJob:
                 cmd.append("--grayscale")
             self._options = {"arch": arch, "epochs": epochs, "grayscale": bool(grayscale)}
             log = open(self._log_path, "wb")
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+            env = quiet_tensorflow(dict(os.environ, PYTHONUNBUFFERED="1"))
             self._proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
                                           stderr=subprocess.STDOUT, env=env, start_new_session=True)
             log.close()
@@ -126,16 +132,23 @@ class TrainingJob:
                 "model_ready": os.path.isfile(os.path.join(self.out_dir, "model.blob"))}
 
     def report_summary(self):
+        """The report's figures the Train page shows; None without a report (or one from an older run)."""
+        from ..train.held_out import headline
         path = os.path.join(self.out_dir, "report.json")
         try:
             with open(path, encoding="utf-8") as f:
                 r = json.load(f)
-        except (OSError, ValueError):
+            accuracy, images, words = headline(r)
+            return {"labels": r["labels"], "float_accuracy": r["float"]["accuracy"],
+                    "int8_accuracy": r["int8"]["accuracy"], "validation_images": r["int8"]["images"],
+                    "near_copies": r["held_out_near_copies"], "bursts": r["dataset"]["near_copies"]["bursts"],
+                    "honest_accuracy": accuracy, "honest_images": images, "honest_words": words,
+                    "stopped_early": r["training"]["stopped_early"], "epochs_run": r["training"]["epochs_run"],
+                    "advice": r["advice"], "model_bytes": r["model"]["model_bytes"],
+                    "arena_bytes": r["model"]["arena_bytes"], "confusion": r["int8"]["confusion"],
+                    "history": r["history"]}
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        return {"labels": r["labels"], "float_accuracy": r["float"]["accuracy"],
-                "int8_accuracy": r["int8"]["accuracy"], "validation_images": r["int8"]["images"],
-                "model_bytes": r["model"]["model_bytes"], "arena_bytes": r["model"]["arena_bytes"],
-                "confusion": r["int8"]["confusion"], "history": r["history"]}
 
 
 def _interrupt(proc):

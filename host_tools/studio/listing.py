@@ -72,9 +72,12 @@ def _class_problem(name, path, root):
     return None
 
 
-def walk(data_dir):
-    """([{key, path, problem, files: [(path, key, problem)]}], notes) for DATA's class folders."""
-    root = os.path.realpath(data_dir)
+def walk(data_dir, root=None):
+    """([{key, path, problem, files: [(path, key, problem)]}], notes) for the class folders in data_dir.
+
+    root: the photo folder no link may leave (data_dir itself, or DATA when data_dir is its train/
+    or validation/ folder)."""
+    root = os.path.realpath(root or data_dir)
     classes, notes = [], []
     for name in sorted(os.listdir(data_dir)):
         path = os.path.join(data_dir, name)

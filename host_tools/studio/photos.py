@@ -1,4 +1,5 @@
-"""The photo folder the studio edits: DATA/<class>/<photo>, with train's own checks.
+"""The photo folder the studio edits, with train's own checks: DATA/<class>/<photo>, or
+DATA/train/<class>/<photo> and DATA/validation/<class>/<photo> (a class in both; host_tools.studio.splits).
 
 The checks are train's (host_tools.data.dataset): the same folder walk, the
 same duplicate rule, the same decoder and the same minimum per class, so what
@@ -13,7 +14,7 @@ from .. import UserError
 from ..data import dataset
 from ..data.images import ImageError, open_image
 from ..device.ports import shown
-from . import listing, safety
+from . import listing, safety, splits
 from .thumbs import Thumbnails
 
 _FORMAT_EXT = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp", "GIF": ".gif", "TIFF": ".tif",
@@ -41,17 +42,22 @@ class Photos:
 
     # --- reading ------------------------------------------------------------------
 
+    def layout(self):
+        return splits.layout(self.data_dir)
+
+    def root(self, split=None):
+        """The folder of DATA holding the class folders: "." or "train" (the default) or "validation"."""
+        return splits.root(self.data_dir, split)
+
     def summary(self):
         """Classes with their photos, and train's checks next to the photos concerned.
 
-        The walk is listing.walk (train's rules, flagging instead of stopping, never
-        reading through a link out of DATA)."""
-        if dataset.is_split_layout(self.data_dir):
-            raise UserError("the photo folder uses the train/ and validation/ layout; the studio edits a "
-                            "folder of class folders (start it with --data on such a folder)")
-        found, notes = listing.walk(self.data_dir)
-        flagged = {p: why for c in found for p, _, why in c["files"] if why}
-        readable = [(p, c["key"], None) for c in found for p, _, why in c["files"] if not why]
+        The walk is listing.walk, per half of a train/ + validation/ folder (train's rules,
+        flagging instead of stopping, never reading through a link out of DATA)."""
+        layout = self.layout()
+        found, notes = splits.walk(self.data_dir)
+        flagged = {p: why for c in found for p, _, why, _ in c["files"] if why}
+        readable = [(p, c["key"], split) for c in found for p, _, why, split in c["files"] if not why]
         hashed, not_files = dataset.hash_files(readable, self._hashes)
         dup_notes = []
         _, records = dataset.deduplicate(hashed, dup_notes)
@@ -61,21 +67,13 @@ class Photos:
         problems.update(flagged)
         for path, reason in self._unreadable([h[0] for h in hashed]).items():
             problems[path] = reason
-        classes = []
-        for c in found:
-            photos = [{"name": name, "problem": problems.get(p)} for p, name, _ in c["files"]]
-            usable = sum(1 for ph in photos if ph["problem"] is None)
-            few = usable < dataset.MIN_PER_CLASS
-            classes.append({"name": c["key"], "count": len(photos), "usable": usable, "photos": photos,
-                            "problem": c["problem"] or ((f"only {usable} usable photo{'s' * (usable != 1)}; "
-                                                         f"training needs at least {dataset.MIN_PER_CLASS} per "
-                                                         "class") if few else None)})
-        labels = [c["key"] for c in found]
-        if len(labels) < 2:
+        classes = [splits.class_summary(c, problems, layout == "split") for c in found]
+        if len(classes) < 2:
             notes.append("training needs at least 2 classes")
-        return {"data_dir": self.data_dir, "classes": classes, "notes": notes,
+        return {"data_dir": self.data_dir, "layout": layout, "classes": classes, "notes": notes,
+                "splits": list(splits.SPLITS) if layout == "split" else [],
                 "duplicates": len(records), "min_per_class": dataset.MIN_PER_CLASS,
-                "ready": len(labels) >= 2 and not any(c["problem"] for c in classes)}
+                "ready": len(classes) >= 2 and not any(c["problem"] for c in classes)}
 
     def _unreadable(self, paths):
         """{path: reason} for files train's decoder cannot read (cached by size and time)."""
@@ -90,66 +88,86 @@ class Photos:
                 self._decoded[keys[p]] = errors.get(p)
         return {p: self._decoded[keys[p]] for p in paths if self._decoded[keys[p]]}
 
-    def photo_path(self, label, name):
-        path = safety.inside(self.data_dir, safety.class_name(label), safety.file_name(name))
+    def photo_path(self, label, name, split=None):
+        path = safety.inside(self.data_dir, self.root(split), safety.class_name(label), safety.file_name(name))
         if not os.path.isfile(path):
             raise UserError(f"{label}/{name}: no such photo")
         return path
 
-    def thumbnail(self, label, name):
+    def thumbnail(self, label, name, split=None):
         """PNG bytes of a small square preview (as the model crops it); None if unreadable."""
-        return self._thumbs.get(self.photo_path(label, name))
+        return self._thumbs.get(self.photo_path(label, name, split))
 
     # --- changing -------------------------------------------------------------------
     # A class or photo is acted on by its own path in DATA, never through a link: deleting a
     # link removes the link, renaming one renames the link, nothing is written into a link.
 
-    def class_dir(self, label, create=False):
-        """DATA/label, a real folder (not a link) to write photos into; created if create."""
-        path = os.path.join(self.data_dir, safety.class_name(label))
-        if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
-            raise UserError(f"class {shown(label)} is a link or not a folder: the studio does not write "
-                            "through it")
-        if create:
-            os.makedirs(path, exist_ok=True)
-        elif not os.path.isdir(path):
-            raise UserError(f"no class {shown(label)}")
-        return safety.inside(self.data_dir, os.path.basename(path))
+    def class_dir(self, label, create=False, split=None):
+        """DATA[/split]/label, a real folder (not a link) to write photos into. If create, made where
+        missing: in every half of a train/ + validation/ folder (a class lives in both)."""
+        name, want = safety.class_name(label), self.root(split)
+        for r in (splits.roots(self.data_dir) if create else [want]):
+            path = os.path.join(splits.root_dir(self.data_dir, r), name)
+            if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+                raise UserError(f"class {shown(label)} is a link or not a folder: the studio does not write "
+                                "through it")
+            if create:
+                os.makedirs(safety.inside(self.data_dir, r, name), exist_ok=True)   # checked, then made
+            elif not os.path.isdir(path):
+                raise UserError(f"no class {shown(label)}")
+        return safety.inside(self.data_dir, want, name)
 
-    def listed_class(self, label):
+    def listed_class(self, label, split=None):
         """The path of the class folder (or link) the listing shows as label."""
-        path = listing.find(self.data_dir, label)
+        path = listing.find(splits.root_dir(self.data_dir, self.root(split)), label)
         if path is None or not (os.path.isdir(path) or os.path.islink(path)):
             raise UserError(f"no class {shown(label)}")
         return path
 
+    def _everywhere(self, label):
+        """[(folder of class folders, the class's entry there or None)] for each half."""
+        out = []
+        for r in splits.roots(self.data_dir):
+            folder = splits.root_dir(self.data_dir, r)
+            path = listing.find(folder, label)
+            out.append((folder, path if path and (os.path.isdir(path) or os.path.islink(path)) else None))
+        if not any(path for _, path in out):
+            raise UserError(f"no class {shown(label)}")
+        return out
+
     def add_class(self, label):
         with self._lock:
-            path = safety.inside(self.data_dir, safety.class_name(label))
-            if os.path.lexists(path):
+            name = safety.class_name(label)
+            roots = splits.roots(self.data_dir)
+            if any(os.path.lexists(os.path.join(splits.root_dir(self.data_dir, r), name)) for r in roots):
                 raise UserError(f"class {shown(label)} already exists")
-            os.makedirs(path)
+            for r in roots:
+                os.makedirs(safety.inside(self.data_dir, r, name))
 
     def rename_class(self, label, new):
+        """Renames the class in each half where it is; a link is renamed itself."""
         with self._lock:
-            old_path = self.listed_class(label)
-            new_path = os.path.join(self.data_dir, safety.class_name(new))
-            if os.path.lexists(new_path):
+            name = safety.class_name(new)
+            found = self._everywhere(label)
+            if any(os.path.lexists(os.path.join(folder, name)) for folder, _ in found):
                 raise UserError(f"class {shown(new)} already exists; choose another name")
-            os.rename(old_path, new_path)   # a link is renamed itself
+            for folder, path in found:
+                if path:
+                    os.rename(path, os.path.join(folder, name))
 
     def delete_class(self, label):
+        """Removes the class in each half: a link only (never its target), a folder with what it holds."""
         with self._lock:
-            path = self.listed_class(label)
-            if os.path.islink(path):
-                os.unlink(path)             # the link only, never its target
-            else:
-                shutil.rmtree(path)         # (does not follow links inside)
+            for _, path in self._everywhere(label):
+                if path and os.path.islink(path):
+                    os.unlink(path)
+                elif path:
+                    shutil.rmtree(path)         # (does not follow links inside)
 
-    def delete_photo(self, label, name):
+    def delete_photo(self, label, name, split=None):
         """Removes the photo's own entry: a file, a link (not its target), a pipe; never a folder."""
         with self._lock:
-            folder = self.listed_class(label)
+            folder = self.listed_class(label, split)
             if os.path.islink(folder):
                 raise UserError(f"class {shown(label)} is a link: the studio does not delete through it")
             path = listing.find(folder, name)
@@ -157,7 +175,7 @@ class Photos:
                 raise UserError(f"{shown(label)}/{shown(name)}: no such photo")
             os.unlink(path)
 
-    def add_photo(self, label, filename, data):
+    def add_photo(self, label, filename, data, split=None):
         """Check and save one uploaded photo under a new name; returns that name.
 
         Refused (UserError, nothing written): over the size limit, or not an image
@@ -166,7 +184,7 @@ class Photos:
         shown = os.path.basename(filename or "photo")[:80]
         if len(data) > safety.MAX_UPLOAD_BYTES:
             raise UserError(f"{shown}: {len(data):,} bytes, over the limit of {safety.MAX_UPLOAD_BYTES:,}; refused")
-        folder = self.class_dir(label, create=True)
+        folder = self.class_dir(label, create=True, split=split)
         fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -187,25 +205,28 @@ class Photos:
             os.unlink(tmp)
         return name
 
-    def add_photos(self, label, files):
-        """(saved names, refusal messages) for [(file name, bytes)]; a class folder made for them
-        is removed again if none was saved."""
-        existed = os.path.lexists(os.path.join(self.data_dir, safety.class_name(label)))
-        folder = self.class_dir(label, create=True)
+    def add_photos(self, label, files, split=None):
+        """(saved names, refusal messages) for [(file name, bytes)] into split's half; class folders
+        made for them are removed again if none was saved."""
+        name = safety.class_name(label)
+        made = [r for r in splits.roots(self.data_dir)
+                if not os.path.lexists(os.path.join(splits.root_dir(self.data_dir, r), name))]
+        self.class_dir(label, create=True, split=split)
         saved, refused = [], []
         try:
-            for name, data in files:
+            for filename, data in files:
                 try:
-                    saved.append(self.add_photo(label, name, data))
+                    saved.append(self.add_photo(label, filename, data, split))
                 except UserError as e:
                     refused.append(str(e))
         finally:
-            if not existed and not saved:
+            if not saved:
                 with self._lock:
-                    try:
-                        os.rmdir(folder)   # only if still empty
-                    except OSError:
-                        pass
+                    for r in made:
+                        try:
+                            os.rmdir(os.path.join(self.data_dir, r, name))   # only if still empty
+                        except OSError:
+                            pass
         return saved, refused
 
     @staticmethod

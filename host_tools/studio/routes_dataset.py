@@ -23,11 +23,13 @@ async def summary(request):
 
 
 def _image(method, respond):
-    """GET /{photo,thumb}/LABEL/NAME: respond(photos.<method>(label, name)); 404 for a bad name."""
+    """GET /{photo,thumb}/LABEL/NAME[?split=train|validation]: respond(photos.<method>(label, name, split));
+    404 for a bad name."""
     async def endpoint(request):
         p = request.path_params
         try:
-            found = await blocking(getattr(studio(request).photos, method), p["label"], p["name"])
+            found = await blocking(getattr(studio(request).photos, method), p["label"], p["name"],
+                                   fields.split(request.query_params))
         except UserError as e:
             return Response(str(e), status_code=404, media_type="text/plain")
         return respond(found)
@@ -50,7 +52,8 @@ def _change(method, *keys):
     async def endpoint(request):
         body = await json_body(request)
         s = studio(request)
-        await blocking(getattr(s.photos, method), *(fields.text(body, k) for k in keys))
+        await blocking(getattr(s.photos, method),
+                       *(fields.split(body) if k == "split" else fields.text(body, k) for k in keys))
         return {"ok": True}
     return endpoint
 
@@ -59,9 +62,12 @@ def _change(method, *keys):
 async def upload(request):
     """Each photo saved or refused on its own: {"saved": [names], "refused": [messages]}."""
     form_class = request.query_params.get("class")
-    safety.class_name(form_class)   # the name is checked before anything is read
+    safety.class_name(form_class)                  # the names are checked before anything is read
+    split = fields.split(request.query_params)
+    photos = studio(request).photos
+    await blocking(photos.root, split)             # a split only where DATA has train/ and validation/
     files = await uploaded_files(request)
-    saved, refused = await blocking(studio(request).photos.add_photos, form_class, files)
+    saved, refused = await blocking(photos.add_photos, form_class, files, split)
     return {"saved": saved, "refused": refused}
 
 
@@ -97,7 +103,7 @@ routes = [
     Route("/api/class/add", _change("add_class", "class"), methods=["POST"]),
     Route("/api/class/rename", _change("rename_class", "class", "new"), methods=["POST"]),
     Route("/api/class/delete", _change("delete_class", "class"), methods=["POST"]),
-    Route("/api/photo/delete", _change("delete_photo", "class", "name"), methods=["POST"]),
+    Route("/api/photo/delete", _change("delete_photo", "class", "name", "split"), methods=["POST"]),
     Route("/api/photo/upload", upload, methods=["POST"]),
     Route("/api/capture", capture, methods=["POST"]),
     Route("/api/capture/status", capture_status),

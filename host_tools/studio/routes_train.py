@@ -5,20 +5,21 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from . import fields
-from .jobs import ARCHS, MAX_EPOCHS
+from .jobs import ARCHS, DEFAULT_EPOCHS, MAX_EPOCHS
 from .web import api, blocking, json_body, page, studio
 
 
 async def train_page(request):
-    return page(request, "train.html", "Train")
+    return page(request, "train.html", "Train", epochs=DEFAULT_EPOCHS)
 
 
 @api
 async def start(request):
     body = await json_body(request)
     s = studio(request)
-    await blocking(s.training.start, fields.choice(body, "arch", "v1", ARCHS),
-                   fields.integer(body, "epochs", 40, 1, MAX_EPOCHS), fields.boolean(body, "grayscale"))
+    arch = fields.choice(body, "arch", "v1", ARCHS)
+    epochs = fields.integer(body, "epochs", DEFAULT_EPOCHS[arch], 1, MAX_EPOCHS)   # train's EPOCHS
+    await blocking(s.training.start, arch, epochs, fields.boolean(body, "grayscale"))
     return {"ok": True}
 
 

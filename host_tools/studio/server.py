@@ -27,7 +27,13 @@ class Studio:
 
     def __init__(self, data_dir, out_dir, token=None):
         from ..train.train import check_out_dir
-        check_out_dir(out_dir, data_dir, force=True)   # OUT beside DATA, not inside it
+        try:
+            if os.path.exists(data_dir) and not os.path.isdir(data_dir):
+                raise UserError(f"{data_dir}: not a folder")
+            check_out_dir(out_dir, data_dir, force=True)   # OUT beside DATA, not inside it
+        except UserError as e:  # named as the user typed them: make studio DATA= OUT=, or --data --out
+            raise UserError(f"{e} (the photo folder: DATA= with make studio, --data otherwise; the model "
+                            "folder: OUT=, or --out)") from None
         self.photos = Photos(data_dir)
         self.training = TrainingJob(data_dir, out_dir)
         self.monitor = Monitor()

@@ -85,10 +85,14 @@ def misclassified_png(items):
     return _png(fig)
 
 
+def e(value):
+    """Every value written into the report's HTML goes through here (issue 16: class names are user text)."""
+    return html.escape(str(value))
+
+
 def _table(header, rows):
-    e = html.escape
-    head = "".join(f"<th>{e(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -97,7 +101,7 @@ def _pct(v):
 
 
 def _img(b64, alt):
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
+    return f'<img alt="{e(alt)}" src="data:image/png;base64,{b64}">'
 
 
 CSS = """body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
@@ -106,50 +110,80 @@ th{background:#f3f3f3}h2{border-bottom:1px solid #ddd;margin-top:1.6em}img{max-w
 .big{font-size:1.3em}code{background:#f3f3f3;padding:0 .2em}"""
 
 
+def _skipped_section(ds):
+    """Files skipped and why (each once), then the duplicates among them."""
+    skipped, out = ds["skipped"], []
+    n_dup = sum(len(d["dropped"]) for d in ds["duplicates"])
+    dup_words = f" ({n_dup} of them {'a duplicate' if n_dup == 1 else 'duplicates'})" if n_dup else ""
+    out.append(f"<h3>Files skipped: {e(len(skipped))}{e(dup_words)}</h3>")
+    if skipped:
+        out.append(_table(["file", "why"], [[s["path"], s["reason"]] for s in skipped]))
+    dups = ds["duplicates"]
+    out.append(f"<h3>Duplicate images (identical bytes): {e(len(dups))}</h3>")
+    if dups:
+        out.append("<p>Each image is used once, so no image is both trained on and held out.</p>")
+        out.append(_table(["kept", "dropped", "why"],
+                          [[d["kept"] or "none", ", ".join(d["dropped"]), d["reason"]] for d in dups]))
+    return out
+
+
+def _headline(report):
+    """The held-out figure to trust first, near-copies, and the next step (host_tools.train.held_out)."""
+    from .held_out import headline
+    fl, q, near = report["float"], report["int8"], report["held_out_near_copies"]
+    if not near:
+        top = [f"<p class='big'>Held-out accuracy: float <b>{e(_pct(fl['accuracy']))}</b>, "
+               f"int8 <b>{e(_pct(q['accuracy']))}</b> on {e(q['images'])} validation images.</p>"]
+    else:
+        acc, n, words = headline(report)
+        top = [f"<p class='big'>Held-out accuracy, int8: <b>{e(_pct(acc))}</b> on {e(n)} {e(words)} "
+               f"(float: {e(_pct(report['float_without_near_copies']['accuracy']))}).</p>",
+               f"<p>With the {e(near)} near-copies, a figure that flatters: float {e(_pct(fl['accuracy']))}, "
+               f"int8 {e(_pct(q['accuracy']))} on {e(q['images'])} validation images.</p>"]
+    nc = report["dataset"]["near_copies"]
+    bursts = nc["bursts"]
+    how = (f"{bursts['photos']} photos are near-copies of another one ({bursts['groups']} bursts); each burst "
+           f"is kept whole on one side of the split." if bursts and bursts["groups"] else "")
+    top.append(f"<p>Near-copies ({e(nc['rule'])}): {e(near)} of the {e(q['images'])} validation images are "
+               f"near-copies of training images. {e(how)}</p>")
+    top.append(f"<p><b>Next:</b> {e(report['advice'])}</p>")
+    return top
+
+
 def render(report, data):
     """The HTML text of the report."""
-    e = html.escape
     cfg, ds, labels = report["config"], report["dataset"], report["labels"]
     fl, q = report["float"], report["int8"]
     m = report["model"]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Training report</title>"
              f"<style>{CSS}</style></head><body>",
              "<h1>Training report</h1>",
-             f"<p class='big'>Held-out accuracy: float <b>{_pct(fl['accuracy'])}</b>, "
-             f"int8 <b>{_pct(q['accuracy'])}</b> on {e(str(q['images']))} validation images.</p>",
+             *_headline(report),
              "<h2>Run</h2>",
              _table(["setting", "value"], [[k, v] for k, v in cfg.items()]
                     + [["seconds per stage", ", ".join(f"{k} {v:.1f}" for k, v in report["seconds"].items())]]),
              "<h2>Dataset</h2>",
              f"<p><code>{e(ds['data_dir'])}</code>, "
              + ("split given by its train/ and validation/ folders" if ds["layout"] == "split"
-                else f"split per class by --val-split {e(str(cfg['val_split']))} with seed {e(str(cfg['seed']))}")
-             + ".</p>",
+                else f"split per class by --val-split {e(cfg['val_split'])} with seed {e(cfg['seed'])}, each "
+                     "burst of near-copies kept on one side") + ".</p>",
              _table(["class", "training images", "validation images"],
                     [[c, ds["per_class"][c]["train"], ds["per_class"][c]["validation"]] for c in labels]
                     + [["total", ds["images"]["train"], ds["images"]["validation"]]])]
-    skipped = ds["skipped"]
-    parts.append(f"<h3>Files skipped: {len(skipped)}</h3>")
-    if skipped:
-        parts.append(_table(["file", "why"], [[s["path"], s["reason"]] for s in skipped]))
-    dups = ds["duplicates"]
-    parts.append(f"<h3>Duplicate images (identical bytes): {len(dups)}</h3>")
-    if dups:
-        parts.append("<p>Each image is used once, so no image is both trained on and held out.</p>")
-        parts.append(_table(["kept", "dropped", "why"],
-                            [[d["kept"] or "none", ", ".join(d["dropped"]), d["reason"]] for d in dups]))
+    parts += _skipped_section(ds)
     parts += ["<h2>Training curves</h2>",
               "<p>Training figures are measured on augmented images while the weights change; "
               "validation figures on the held-out images after each epoch (float model).</p>",
               _img(curves_png(report["history"]), "training curves"),
+              f"<p>{e(report['training']['stopped_early'] or 'Every epoch ran.')}</p>",
               "<h2>Held-out accuracy, float and int8</h2>",
               _table(["model", "accuracy", "correct"],
                      [["float (Keras)", _pct(fl["accuracy"]), f"{fl['correct']} of {fl['images']}"],
                       ["int8 (the blob, device-exact engine)", _pct(q["accuracy"]),
                        f"{q['correct']} of {q['images']}"]]),
-              f"<p>Top-1 agreement between float and int8: {_pct(report['float_int8_agreement'])}. "
-              f"Calibration: {e(str(report['calibration']['images']))} training images "
-              f"({', '.join(f'{e(str(c))} {n}' for c, n in zip(labels, report['calibration']['per_class']))}) "
+              f"<p>Top-1 agreement between float and int8: {e(_pct(report['float_int8_agreement']))}. "
+              f"Calibration: {e(report['calibration']['images'])} training images "
+              f"({', '.join(f'{e(c)} {e(n)}' for c, n in zip(labels, report['calibration']['per_class']))}) "
               f"plus {e(report['calibration']['plus'])}.</p>",
               "<h2>Per-class precision and recall (int8)</h2>",
               _table(["class", "precision", "recall", "validation images", "float precision", "float recall"],
@@ -159,11 +193,11 @@ def render(report, data):
               "<h2>Confusion matrix (int8)</h2>",
               _img(confusion_png(q["confusion"], labels), "confusion matrix")]
     wrong = [(i, p) for i, p in enumerate(report["validation_predictions"]) if p["label"] != p["true"]]
-    parts.append(f"<h2>Misclassified validation images (int8): {len(wrong)}</h2>")
+    parts.append(f"<h2>Misclassified validation images (int8): {e(len(wrong))}</h2>")
     if wrong:
         shown = wrong[:MAX_MISCLASSIFIED]
         if len(wrong) > len(shown):
-            parts.append(f"<p>The first {len(shown)} of {len(wrong)}.</p>")
+            parts.append(f"<p>The first {e(len(shown))} of {e(len(wrong))}.</p>")
         parts.append("<p>As the model sees them (centre square, resized).</p>")
         parts.append(_img(misclassified_png([(data.val.pixels[i], p["true"], p["label"], p["confidence"])
                                              for i, p in shown]), "misclassified images"))

@@ -21,11 +21,12 @@ import numpy as np
 
 from .. import UserError
 from ..data.names import json_text, shown
-from ..progress import bar, note
+from ..progress import note
+from . import EPOCHS
 from .fit import fit
+from .held_out import advice, evaluate_step, held_out_figures, say_accuracy, split_lines, training_summary
 
 CALIBRATION_IMAGES = 100
-EPOCHS = {"cached": 10, "full": 40}  # at most; early stopping may end sooner
 PATIENCE = 2     # epochs without a better held-out loss before stopping
 RECIPES = ("cached", "full")
 OUT_FILES = ("model.blob", "model.keras", "labels.txt", "report.html", "report.json")
@@ -170,17 +171,6 @@ def convert(model, calibration):
     return to_int8_tflite(model, calibration)
 
 
-# --- evaluation ---------------------------------------------------------------------------
-
-def int8_scores(blob, pixels, desc="train: evaluating int8"):
-    """int8 scores of each image on the device-exact engine, exactly as `classify` computes them."""
-    from ..infer.engine import make_engine
-    from ..data.images import quantize_input
-    eng = make_engine(blob.model, "litert")
-    return np.stack([eng.run(quantize_input(p, blob.in_scale, blob.in_zero))
-                     for p in bar(pixels, desc, unit="img")]) if len(pixels) else np.zeros((0, len(blob.labels)))
-
-
 # --- the whole run ------------------------------------------------------------------------
 
 def _import_tensorflow_meanwhile():
@@ -230,13 +220,16 @@ def _load_and_train(cfg, arena_child):
          f"({'train/ and validation/ folders' if data.layout == 'split' else f'{cfg.val_split:g} held out per class'})")
     for i, label in enumerate(data.labels):
         note(f"train:   {label}: {tc[i]} train, {vc[i]} validation")
-    if data.duplicates:
-        n = sum(len(d["dropped"]) for d in data.duplicates)
-        note(f"train: {n} duplicate files dropped (identical bytes), listed in the report")
+    for line in split_lines(data.near_copy_summary()):
+        note(f"train: {line}")
+    dropped = sum(len(d["dropped"]) for d in data.duplicates)
+    if dropped:
+        note(f"train: {_count(dropped, 'duplicate file')} dropped (identical bytes), listed in the report")
     for path, reason in data.unreadable:  # one line per file that is not a readable image
         note(f"train: {shown(path)}: {reason}")
-    if data.skipped:
-        note(f"train: {len(data.skipped)} files skipped, listed in the report")
+    others = len(data.skipped) - dropped  # the duplicates are in skipped too: counted once
+    if others:
+        note(f"train: {_count(others, 'other file')} skipped, listed in the report")
 
     tmp = temp_dir_for(cfg.out_dir)
     try:
@@ -246,7 +239,13 @@ def _load_and_train(cfg, arena_child):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     note(f"train: wrote {cfg.out_dir}/ ({', '.join(OUT_FILES)})")
+    note(f"train: to check it on photos from another session (another day, place or light): "
+         f"{evaluate_step(cfg.out_dir)}")
     return report
+
+
+def _count(n, what):
+    return f"{n} {what}{'s' * (n != 1)}"
 
 
 def _train_into(cfg, data, tmp, seconds, arena_child=None):
@@ -255,10 +254,8 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
     from ..model.backbones import build
     from ..blob import pack
     from ..device.device_code import blobfmt
-    from ..infer.evaluate import metrics
     from ..model.profile import measured_arena
     from .report import write_report
-    from ..infer.results import result
 
     k = len(data.labels)
     keras.utils.set_random_seed(cfg.seed)
@@ -268,6 +265,9 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
          f"{cfg.epochs} epochs, batch {cfg.batch_size}")
     history, floats = fit(model, data, cfg)  # floats: the held-out images' float outputs
     seconds["train"] = time.monotonic() - t
+    stopped = training_summary(history, cfg.epochs)["stopped_early"]
+    if stopped:
+        note(f"train: {stopped}")
 
     t = time.monotonic()
     note("train: converting to full int8")
@@ -288,14 +288,7 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
     with open(os.path.join(tmp, "labels.txt"), "w", encoding="utf-8") as f:
         f.write("".join(label + "\n" for label in data.labels))
     model.save(os.path.join(tmp, "model.keras"))
-    blob = blobfmt.parse(blob_bytes)
-    ints = int8_scores(blob, data.val.pixels)
-    float_pred, int8_pred = floats.argmax(1), np.array([int(np.argmax(s)) for s in ints], np.int64)
-    predictions = []
-    for path, y, s in zip(data.val.paths, data.val.y, ints):
-        r = result(path, s, blob)
-        predictions.append({"image": path, "true": data.labels[y], "label": r["label"],
-                            "confidence": r["confidence"], "scores": r["scores"]})
+    held_out = held_out_figures(data, floats, blobfmt.parse(blob_bytes))
     figures = model_figures(blob_path, model, tflite, blob_bytes, arena)
     seconds["evaluate"] = time.monotonic() - t
 
@@ -304,17 +297,16 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
         "labels": data.labels,
         "dataset": data.summary(),
         "history": history,
+        "training": training_summary(history, cfg.epochs),
         "calibration": {"images": int(len(calib)), "per_class": np.bincount(data.train.y[calib], minlength=k).tolist(),
                         "plus": "one 0..255 ramp (input scale 1, zero point -128)"},
-        "float": metrics(data.val.y, float_pred, data.labels),
-        "int8": metrics(data.val.y, int8_pred, data.labels),
-        "float_int8_agreement": float(np.mean(float_pred == int8_pred)) if len(int8_pred) else None,
+        **held_out,
         "model": figures,
         "seconds": {},
-        "validation_predictions": predictions,
     }
-    note(f"train: held-out accuracy float {report['float']['accuracy']:.1%}, "
-         f"int8 {report['int8']['accuracy']:.1%} ({len(data.val)} images)")
+    report["validation_predictions"] = report.pop("validation_predictions")  # last: the longest part
+    report["advice"] = advice(cfg.out_dir, data.layout)
+    say_accuracy(report)
     note(f"train: model {figures['model_bytes']} bytes, tensor arena {figures['arena_bytes']} bytes, "
          f"{figures['macs'] / 1e6:.2f} M MACs")
     t = time.monotonic()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import DATASET
+from tests.support import DATASET
 
 MICE = os.path.join(DATASET, "train")
 

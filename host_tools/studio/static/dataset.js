@@ -3,10 +3,23 @@
 
 let current = null;   // the last summary from the server
 
+const BACKGROUND = "nothing";
+
 function target() { return $("#target").value; }
+function targetSplit() { return current && current.layout === "split" ? $("#target-split").value : ""; }
+// "?split=..." for a photo of a train/ + validation/ folder, "" otherwise.
+function splitQuery(split, sep) { return split ? `${sep || "?"}split=${encodeURIComponent(split)}` : ""; }
 
 async function refresh() {
-  current = await api("/api/dataset");
+  try {
+    current = await api("/api/dataset");
+  } catch (e) {   // say it where "Loading…" was, not only in a passing note
+    $("#readiness").className = "banner bad";
+    $("#readiness").textContent = e.message;
+    throw e;
+  }
+  $("#split-row").classList.toggle("hidden", current.layout !== "split");
+  $("#background-tip").classList.toggle("hidden", current.classes.some((c) => c.name === BACKGROUND));
   const keep = target();
   const sel = $("#target");
   const names = current.classes.map((c) => c.name);
@@ -45,16 +58,23 @@ function renderClass(c) {
     el("span", {style: "margin-left:auto"}),
     el("button", {class: "link", onclick: () => renameClass(c.name)}, "Rename"),
     el("button", {class: "link danger", onclick: () => deleteClass(c.name)}, "Delete class"));
-  const thumbs = el("div", {class: "thumbs"}, c.photos.map((p) => {
-    const src = `/thumb/${encodeURIComponent(c.name)}/${encodeURIComponent(p.name)}`;
-    return el("div", {class: "thumb" + (p.problem ? " flagged" : ""), title: p.name},
-      el("a", {href: src.replace("/thumb/", "/photo/"), target: "_blank", title: "open the photo"},
-         el("img", {src, alt: p.name, loading: "lazy"})),
-      el("button", {class: "del", title: "Delete this photo", onclick: () => deletePhoto(c.name, p.name)}, "×"),
-      p.problem ? el("div", {class: "why", text: p.problem}) : null);
-  }));
-  if (!c.photos.length) thumbs.append(el("span", {class: "muted small", text: "No photos yet."}));
-  return el("section", {class: "card", "data-class": c.name}, head, thumbs);
+  const splits = current.layout === "split" ? current.splits : [null];
+  const parts = splits.map((split) => {
+    const mine = c.photos.filter((p) => p.split === split);
+    const thumbs = el("div", {class: "thumbs", "data-split": split || ""}, mine.map((p) => thumb(c.name, p)));
+    if (!mine.length) thumbs.append(el("span", {class: "muted small", text: "No photos yet."}));
+    return split ? [el("h3", {class: "small muted", text: split + "/"}), thumbs] : thumbs;
+  });
+  return el("section", {class: "card", "data-class": c.name}, head, parts.flat());
+}
+
+function thumb(cls, p) {
+  const path = `${encodeURIComponent(cls)}/${encodeURIComponent(p.name)}${splitQuery(p.split)}`;
+  return el("div", {class: "thumb" + (p.problem ? " flagged" : ""), title: p.name},
+    el("a", {href: "/photo/" + path, target: "_blank", title: "open the photo"},
+       el("img", {src: "/thumb/" + path, alt: p.name, loading: "lazy"})),
+    el("button", {class: "del", title: "Delete this photo", onclick: () => deletePhoto(cls, p.name, p.split)}, "×"),
+    p.problem ? el("div", {class: "why", text: p.problem}) : null);
 }
 
 async function act(fn) {
@@ -78,8 +98,8 @@ function deleteClass(name) {
   act(() => api("/api/class/delete", {class: name}));
 }
 
-function deletePhoto(cls, name) {
-  act(() => api("/api/photo/delete", {class: cls, name}));
+function deletePhoto(cls, name, split) {
+  act(() => api("/api/photo/delete", split ? {class: cls, name, split} : {class: cls, name}));
 }
 
 async function upload(files, cls) {
@@ -88,8 +108,9 @@ async function upload(files, cls) {
   const form = new FormData();
   for (const f of files) form.append("photos", f, f.name || "photo.png");
   try {
-    const r = await api("/api/photo/upload?class=" + encodeURIComponent(cls), form);
-    if (r.saved.length) toast(`${r.saved.length} photo${r.saved.length > 1 ? "s" : ""} added to ${cls}`);
+    const r = await api("/api/photo/upload?class=" + encodeURIComponent(cls) + splitQuery(targetSplit(), "&"), form);
+    const where = targetSplit() ? `${targetSplit()}/${cls}` : cls;
+    if (r.saved.length) toast(`${r.saved.length} photo${r.saved.length > 1 ? "s" : ""} added to ${where}`);
     for (const m of r.refused) toast(m, true);
   } catch (e) { toast(e.message, true); }
   await refresh();
@@ -155,6 +176,10 @@ async function ports() {
   if (!$("#cap-port").value && likely) $("#cap-port").value = likely.device;
 }
 
+$("#add-background").addEventListener("click", () => {
+  $("#new-class").value = BACKGROUND;
+  $("#add-class").click();
+});
 $("#add-class").addEventListener("click", () => act(async () => {
   const name = $("#new-class").value;
   await api("/api/class/add", {class: name});

@@ -70,15 +70,13 @@ function dropZone(zone, onFiles) {
 
 function pct(v) { return v === null || v === undefined ? "–" : (100 * v).toFixed(1) + " %"; }
 
-// series: [{name, color, values: [y per epoch], dashed}]; y from 0 to max (at least 1 for accuracy).
-function lineChart(svg, series, yMax) {
+// series: [{name, color, values: [y per epoch], dashed}]; y from 0 to opts.yMax (else the largest value);
+// opts.percent: the axis in percent (accuracy), else plain numbers (loss). No values: a note, no axis.
+function lineChart(svg, series, opts) {
+  const {yMax, percent} = opts || {};
   const W = 520, H = 200, L = 40, R = 10, T = 10, B = 26;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.innerHTML = "";
-  const n = Math.max(2, ...series.map((s) => s.values.length));
-  const top = yMax || Math.max(1e-6, ...series.flatMap((s) => s.values)) * 1.1;
-  const x = (i) => L + (W - L - R) * i / (n - 1);
-  const y = (v) => T + (H - T - B) * (1 - v / top);
   const ns = "http://www.w3.org/2000/svg";
   const add = (tag, attrs, text) => {
     const e = document.createElementNS(ns, tag);
@@ -86,10 +84,19 @@ function lineChart(svg, series, yMax) {
     if (text !== undefined) e.textContent = text;
     svg.append(e);
   };
+  if (!series.some((s) => s.values.length)) {
+    add("text", {x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty"}, "No epochs yet.");
+    return;
+  }
+  const n = Math.max(2, ...series.map((s) => s.values.length));
+  const top = yMax || Math.max(1e-6, ...series.flatMap((s) => s.values)) * 1.1;
+  const x = (i) => L + (W - L - R) * i / (n - 1);
+  const y = (v) => T + (H - T - B) * (1 - v / top);
+  const digits = top >= 40 ? 0 : top >= 4 ? 1 : 2;
   for (let k = 0; k <= 4; k++) {
     const v = top * k / 4;
     add("line", {x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#e3e7ee"});
-    add("text", {x: L - 6, y: y(v) + 4, "text-anchor": "end"}, top <= 1.01 ? Math.round(v * 100) + "%" : v.toFixed(2));
+    add("text", {x: L - 6, y: y(v) + 4, "text-anchor": "end"}, percent ? Math.round(v * 100) + "%" : v.toFixed(digits));
   }
   const step = Math.max(1, Math.ceil(n / 10));
   for (let i = 0; i < n; i += step) add("text", {x: x(i), y: H - 8, "text-anchor": "middle"}, i + 1);
