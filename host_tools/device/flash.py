@@ -22,6 +22,7 @@ import ast
 import functools
 import hashlib
 import sys
+import time
 import zlib
 
 from .. import DEFAULT_BLOB, UserError
@@ -110,9 +111,9 @@ def digest(data, kind):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def file_progress(log, large=16 * 1024, steps=10):
+def file_progress(log, large=16 * 1024):
     """progress(name, sent, total) for flash: within each file of `large` bytes or more,
-    a bar on a terminal (stdout), otherwise one line per tenth: bytes and percent."""
+    a bar on a terminal (stdout), otherwise one line as its copy starts, one as it ends."""
     state = {}
 
     def progress(name, sent, total):
@@ -128,12 +129,11 @@ def file_progress(log, large=16 * 1024, steps=10):
             if sent >= total:
                 bar.close()
             return
-        step = sent * steps // total
         if state.get("name") != name:
-            state.update(name=name, step=0)
-        if step > state["step"] and sent < total:
-            state["step"] = step
-            log(f"  {name:<22} {sent:>9,} of {total:,} bytes ({100 * sent // total}%)")
+            state.update(name=name, start=time.monotonic())
+            log(f"  {name:<22} {total:>9,} bytes  copying")
+        if sent >= total:
+            log(f"  {name:<22} {total:>9,} bytes  sent in {time.monotonic() - state['start']:.1f} s")
     return progress
 
 
