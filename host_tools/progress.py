@@ -25,15 +25,18 @@ def note(message):
 
 
 class _Lines:
-    """The tqdm calls used here, written as two plain lines: the start and the end."""
+    """The tqdm calls used here, written as two plain lines: the start and the end. The
+    start line comes as the loop starts (a manual bar: at its first update), so a command
+    refused before any step prints only its one-line error."""
 
     def __init__(self, iterable, desc, total, unit):
         self.iterable, self.desc, self.unit = iterable, desc, unit
         self.total = total if total is not None else _len(iterable)
-        self.n, self.postfix, self.start, self.ended = 0, "", time.monotonic(), False
-        self._line(time_too=False)
+        self.n, self.postfix, self.start = 0, "", time.monotonic()
+        self.started = self.ended = False
 
     def __iter__(self):
+        self._begin()
         try:
             for item in self.iterable:
                 yield item
@@ -41,7 +44,13 @@ class _Lines:
         finally:
             self.close()
 
+    def _begin(self):
+        if not self.started:
+            self.started = True
+            self._line(time_too=False)
+
     def update(self, k=1):
+        self._begin()
         self.n += k
         if self.total is not None and self.n >= self.total:
             self.close()
@@ -54,7 +63,7 @@ class _Lines:
 
     def close(self):
         """The end line, once (also for a stage stopped short: n of total)."""
-        if self.ended:
+        if self.ended or not self.started:
             return
         self.ended = True
         self._line(time_too=True)
