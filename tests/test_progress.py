@@ -18,6 +18,7 @@ from conftest import ROOT, run_cli
 from test_capture import PHOTOS, power_on
 from test_dataset import make_dataset
 from test_evaluate import _folder
+from test_flash import other_blob  # noqa: F401 - a fixture: the model under other labels
 from tests.support.fakedevice import FakeDevice
 
 # "evaluate: 0/5 img" as a stage starts, "evaluate: 5/5 img (0.2 s)" as it ends
@@ -152,6 +153,3 @@ def test_flash_on_a_terminal_shows_a_live_bar_for_large_files(board, other_blob)
     percents = [int(p) for p in re.findall(r"  model\.blob: +(\d+)%\|", shown)]
     assert len(set(percents)) >= 2 and percents == sorted(percents)   # redrawn as the copy goes
     assert re.search(r"model\.blob +[\d,]+ bytes  copied, sha256 checked", shown)
-
-
-from test_flash import other_blob  # noqa: E402,F401 - a fixture: the model under other labels
