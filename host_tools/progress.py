@@ -4,9 +4,9 @@
         ...
     note("train: converting to int8")
 
-When stderr is not a terminal (a log file, CI, a pipe), a bar prints a
-few plain lines instead (at most about ten per loop, plus the last), so logs
-stay short and readable.
+When stderr is not a terminal (a log file, CI, a pipe), a bar prints two plain
+lines: one as its stage starts (what and how many), one as it ends (how many
+were done, and how long it took), so logs stay short and readable.
 """
 import sys
 import time
@@ -25,37 +25,55 @@ def note(message):
 
 
 class _Lines:
-    """The tqdm calls used here, written as plain lines."""
+    """The tqdm calls used here, written as two plain lines: the start and the end. The
+    start line comes as the loop starts (a manual bar: at its first update), so a command
+    refused before any step prints only its one-line error."""
 
-    def __init__(self, iterable, desc, total, unit, lines=10):
+    def __init__(self, iterable, desc, total, unit):
         self.iterable, self.desc, self.unit = iterable, desc, unit
         self.total = total if total is not None else _len(iterable)
-        self.every = max(1, -(-self.total // lines)) if self.total else 1
         self.n, self.postfix, self.start = 0, "", time.monotonic()
+        self.started = self.ended = False
 
     def __iter__(self):
-        for item in self.iterable:
-            yield item
-            self.update(1)
+        self._begin()
+        try:
+            for item in self.iterable:
+                yield item
+                self.update(1)
+        finally:
+            self.close()
+
+    def _begin(self):
+        if not self.started:
+            self.started = True
+            self._line(time_too=False)
 
     def update(self, k=1):
+        self._begin()
         self.n += k
-        if self.n == self.total or self.n % self.every == 0:
-            self._line()
+        if self.total is not None and self.n >= self.total:
+            self.close()
 
     def set_postfix_str(self, text, refresh=True):
         self.postfix = text
-
-    def _line(self):
-        total = f"/{self.total}" if self.total else ""
-        extra = f" {self.postfix}" if self.postfix else ""
-        note(f"{self.desc}: {self.n}{total} {self.unit} ({time.monotonic() - self.start:.1f} s){extra}")
 
     def write(self, text):
         note(text)
 
     def close(self):
-        pass
+        """The end line, once (also for a stage stopped short: n of total)."""
+        if self.ended or not self.started:
+            return
+        self.ended = True
+        self._line(time_too=True)
+
+    def _line(self, time_too):
+        """"evaluate: 0/50 img" at the start, "evaluate: 50/50 img (3.2 s)" at the end."""
+        total = f"/{self.total}" if self.total is not None else ""
+        took = f" ({time.monotonic() - self.start:.1f} s)" if time_too else ""
+        extra = f" {self.postfix}" if self.postfix and time_too else ""
+        note(f"{self.desc}: {self.n}{total} {self.unit}{took}{extra}")
 
     def __enter__(self):
         return self
@@ -71,13 +89,13 @@ def _len(iterable):
         return None
 
 
-def bar(iterable=None, desc="", total=None, unit="it", lines=10):
+def bar(iterable=None, desc="", total=None, unit="it"):
     """A progress bar over iterable (or a manual one: .update(k), .close())."""
     if is_tty():
         from tqdm import tqdm
         return tqdm(iterable, desc=desc, total=total, unit=unit, file=sys.stderr,
                     dynamic_ncols=True, leave=True)
-    return _Lines(iterable if iterable is not None else (), desc, total, unit, lines)
+    return _Lines(iterable if iterable is not None else (), desc, total, unit)
 
 
 class EpochProgress:

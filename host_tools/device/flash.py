@@ -22,6 +22,7 @@ import ast
 import functools
 import hashlib
 import sys
+import time
 import zlib
 
 from .. import DEFAULT_BLOB, UserError
@@ -110,9 +111,9 @@ def digest(data, kind):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def file_progress(log, large=16 * 1024, steps=10):
+def file_progress(log, large=16 * 1024):
     """progress(name, sent, total) for flash: within each file of `large` bytes or more,
-    a bar on a terminal (stdout), otherwise one line per tenth: bytes and percent."""
+    a bar on a terminal (stdout), otherwise one line as its copy starts, one as it ends."""
     state = {}
 
     def progress(name, sent, total):
@@ -128,12 +129,11 @@ def file_progress(log, large=16 * 1024, steps=10):
             if sent >= total:
                 bar.close()
             return
-        step = sent * steps // total
         if state.get("name") != name:
-            state.update(name=name, step=0)
-        if step > state["step"] and sent < total:
-            state["step"] = step
-            log(f"  {name:<22} {sent:>9,} of {total:,} bytes ({100 * sent // total}%)")
+            state.update(name=name, start=time.monotonic())
+            log(f"  {name:<22} {total:>9,} bytes  copying")
+        if sent >= total:
+            log(f"  {name:<22} {total:>9,} bytes  sent in {time.monotonic() - state['start']:.1f} s")
     return progress
 
 
@@ -298,7 +298,8 @@ def _commit(dev, files, todo, local, at):
     out = dev.exec(_COMMIT.format(pairs=[(n + ".tmp", n) for n, _ in todo], shadowed=shadowed), at["step"])
     if "committed" not in out:
         raise UserError("the board did not confirm the final rename; run flash again")
-    after, _ = remote_hashes(dev, [n for n, _ in todo])
-    bad = [n for n, d in todo if after[n] not in (None, local[n], digest(d, "crc32"))]
+    after, can_hash = remote_hashes(dev, [n for n, _ in todo])
+    # None: missing, or (can_hash False) a board that hashes nothing and was read back before
+    bad = [n for n, d in todo if after[n] not in (local[n], digest(d, "crc32")) and (can_hash or after[n])]
     if bad:
         raise UserError(f"{', '.join(bad)}: not as sent after the rename; run flash again")

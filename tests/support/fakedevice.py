@@ -16,6 +16,13 @@ against a directory standing in for the board's filesystem:
   (`OSError: [Errno 2] ENOENT`);
 - drop_after=N closes the line after N received bytes, like a cable pulled out;
   drop_after_sent=N after N bytes sent;
+- faults, for the tests that prove a deploy or a capture notices them:
+  corrupt_write=NAME flips one byte of the first write into file NAME (the write
+  still reports success: a bit the flash did not keep); cut_write=NAME pulls the
+  cable halfway through the first write into NAME; stale_rename=NAME makes a
+  rename onto NAME report success but leave NAME as it was (its old content, or
+  no file) and the source gone; tamper=f passes every byte the board sends
+  through f(bytes) -> bytes (noise on the line);
 - app=(BOARD, PHOTOS[, OPENMV]): "main.py" is the real device app (firmware/, with
   boards/BOARD/board.py on the driver fakes of boards/fakes/, the model this
   board holds as model.blob), run by host_tools.device.emulated_port in a child
@@ -68,6 +75,30 @@ class _DeviceFS:
         self.root = os.path.realpath(root)
         self.capacity = capacity
         self.cwd = "/"
+        self.corrupt_write = self.cut_write = self.stale_rename = None
+        self.cut = None          # called to pull the cable (cut_write)
+
+    def name(self, path):
+        """The board's path without the leading "/": "model.blob"."""
+        return posixpath.normpath(posixpath.join(self.cwd, str(path))).lstrip("/")
+
+    def written(self, name, data):
+        """What a write of data into name stores (the faults corrupt_write, cut_write)."""
+        if name == self.corrupt_write and data:
+            self.corrupt_write = None
+            data = bytearray(data)
+            data[len(data) // 2] ^= 0x01
+        elif name == self.cut_write and data:
+            self.cut_write = None
+            self.cut()
+            return bytes(data[:len(data) // 2])
+        return data
+
+    def rename(self, a, b):
+        if self.name(b) == self.stale_rename:
+            os.remove(self.host(a))
+        else:
+            os.replace(self.host(a), self.host(b))  # littlefs: atomic replace
 
     def host(self, path):
         path = str(path)
@@ -133,7 +164,7 @@ def _make_os(fs):
     m.stat = wrap(stat)
     m.statvfs = wrap(statvfs)
     m.remove = wrap(lambda path: os.remove(fs.host(path)))
-    m.rename = wrap(lambda a, b: os.replace(fs.host(a), fs.host(b)))  # littlefs: atomic replace
+    m.rename = wrap(fs.rename)
     m.mkdir = wrap(lambda path: os.mkdir(fs.host(path)))
     m.rmdir = wrap(lambda path: os.rmdir(fs.host(path)))
     m.getcwd = lambda: fs.cwd
@@ -147,15 +178,18 @@ def _make_os(fs):
 class _File:
     """A host file opened for the board: writes count against the capacity."""
 
-    def __init__(self, fs, f, writable):
+    def __init__(self, fs, f, writable, name=""):
         self._fs = fs
         self._f = f
         self._writable = writable
+        self._name = name
 
     def write(self, data):
         if self._fs.used() + len(data) > self._fs.capacity:
             raise _oserror(errno.ENOSPC)
-        return self._f.write(data)
+        n = len(data)
+        self._f.write(self._fs.written(self._name, data))
+        return n
 
     def __getattr__(self, name):
         return getattr(self._f, name)
@@ -205,8 +239,12 @@ class FakeDevice:
     def __init__(self, root, version=6, sub=3, arch="xtensawin", platform="esp32",
                  release="1.26.1", machine="ESP32S3 module with ESP32S3", capacity=6 << 20,
                  drop_after=None, on_boot=None, has_hashlib=True, has_mpy=True, app=None,
-                 drop_after_sent=None, app_fps=10.0):
+                 drop_after_sent=None, app_fps=10.0, corrupt_write=None, cut_write=None,
+                 stale_rename=None, tamper=None):
         self.fs = _DeviceFS(root, capacity)
+        self.fs.corrupt_write, self.fs.cut_write, self.fs.stale_rename = corrupt_write, cut_write, stale_rename
+        self.fs.cut = self._cut
+        self.tamper = tamper
         self.fs.sysname, self.fs.release, self.fs.machine = platform, release, machine
         self.fs.version = f"v{release} on 2025-01-01"
         self.platform = platform
@@ -269,6 +307,8 @@ class FakeDevice:
     def _write(self, data):
         if isinstance(data, str):
             data = data.encode()
+        if self.tamper is not None:
+            data = self.tamper(data)
         cut = False
         if self.drop_after_sent is not None and self.sent + len(data) >= self.drop_after_sent:
             data, cut = data[:self.drop_after_sent - self.sent], True
@@ -334,6 +374,11 @@ class FakeDevice:
 
     def _unread(self, data):
         self._pending, self._pos = data + self._pending[self._pos:], 0
+
+    def _cut(self):
+        """The cable goes now, in the middle of running a command."""
+        self._drop()
+        self._drop_now = True
 
     def _drop(self):
         self.dropped = True
@@ -555,7 +600,7 @@ class FakeDevice:
                 f = open(self.fs.host(path), mode)
             except OSError as e:
                 raise _oserror(e.errno or errno.EIO) from None
-            return _File(self.fs, f, any(c in mode for c in "wa+"))
+            return _File(self.fs, f, any(c in mode for c in "wa+"), self.fs.name(path))
 
         import builtins
         bi = dict(vars(builtins))
