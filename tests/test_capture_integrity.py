@@ -13,7 +13,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from conftest import run_cli
+from tests.support import run_cli
 from host_tools.blob import read
 from test_capture import PHOTOS, camera_frame, device_pixels, power_on
 from tests.support.fakedevice import FakeDevice

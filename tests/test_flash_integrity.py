@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from conftest import ROOT, run_cli
+from tests.support import ROOT, run_cli
 from host_tools.blob import read
 from test_flash import device, flash_quietly, other_blob, tree  # noqa: F401 - fixtures
 

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from conftest import ROOT, run_cli
+from tests.support import ROOT, run_cli
 from test_capture import PHOTOS, power_on
-from test_dataset import make_dataset
+from tests.support.synthetic import make_dataset
 from test_evaluate import _folder
 from test_flash import other_blob  # noqa: F401 - a fixture: the model under other labels
 from tests.support.fakedevice import FakeDevice
