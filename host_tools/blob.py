@@ -8,7 +8,7 @@ import struct
 import numpy as np
 
 from . import UserError
-from .device.device_code import blobfmt
+from .device_code import blobfmt
 
 
 def model_io(model):

@@ -25,7 +25,7 @@ def do_classify(args):
     from .infer.classify import run
     camera = None
     if args.board:   # that board's camera frame and preprocessing, as emulate --board computes them
-        from .device.board_emulation import board_info
+        from .emulate.board_emulation import board_info
         camera = board_info(args.board)["camera"]
     if not args.images:
         raise UserError("no images given: pass one or more image files")
@@ -52,29 +52,29 @@ def do_evaluate(args):
 def do_emulate(args):
     if getattr(args, "kernels", None) and (getattr(args, "board", None) != "unix" or getattr(args, "serve", False)):
         raise UserError("--kernels is for emulate --board unix (the project's unix firmware), without --serve")
-    from .device.board_emulation import board_info
-    from .device.driver_fakes import driver_choice
+    from .emulate.board_emulation import board_info
+    from .emulate.driver_fakes import driver_choice
     drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
     driver_choice(board_info(args.board or "host"), **drivers)   # one line for a choice the board cannot have
     if getattr(args, "serve", False):
-        from .device.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
+        from .emulate.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
         return serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
                          announce=lambda s: print(s, flush=True), **drivers) or 0
-    from .device.vm_boards import BOARDS
+    from .emulate.vm_boards import BOARDS
     if getattr(args, "board", None) in BOARDS:
-        from .device.vm_boards import main as firmware_main  # the project's firmware, in QEMU or on unix
+        from .emulate.vm_boards import main as firmware_main  # the project's firmware, in QEMU or on unix
         return firmware_main(args)
     if getattr(args, "frame_format", None) or getattr(args, "frame_size", None):
         raise UserError(f"--frame-format and --frame-size are for the boards {', '.join(BOARDS)}")
     if getattr(args, "board", "host") not in (None, "host"):
-        from .device.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
+        from .emulate.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
         return board_main(args)
-    from .device.emulate import main
+    from .emulate.emulate import main
     return main(args)
 
 
 def do_board(args):
-    from .device.board_session import main
+    from .emulate.board_session import main
     return main(args)
 
 

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from host_tools import UserError
 from host_tools.data import pixels
-from host_tools.device import memory_map as mm
+from host_tools.firmware import memory_map as mm
 from host_tools.infer.board_input import device_preprocess
 from tests.support.boards import ALL, INFO
 

@@ -26,10 +26,10 @@ from host_tools import UserError
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image
 from host_tools.data.samples import sample_path
-from host_tools.device import board_emulation as be
+from host_tools.emulate import board_emulation as be
 from host_tools.device import capture as cap
-from host_tools.device import vm_boards as vb
-from host_tools.device.emulated_port import EmulatedBoard
+from host_tools.emulate import vm_boards as vb
+from host_tools.emulate.emulated_port import EmulatedBoard
 from tests.support.fakedevice import FakeDevice
 
 # openmv_h7_plus runs OpenMV firmware 5.x fakes (csi), openmv_h7_plus@4 the 4.6 ones (sensor).
@@ -59,7 +59,7 @@ class Board:
             self.emulated = EmulatedBoard(name, PHOTOS, blob_path, fps=20).start()
             self.port = self.emulated.port
         elif name == "qemu_m7":
-            from host_tools.device.board_session import start
+            from host_tools.emulate.board_session import start
             self.qemu = start(name, blob_path, PHOTOS, *QEMU_CAMERA, run_app=True)
             self.port = self.qemu.port
         else:

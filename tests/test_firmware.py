@@ -19,7 +19,7 @@ from PIL import Image
 from skimage import data
 
 from conftest import ROOT
-from host_tools.device.device_code import FIRMWARE, blobfmt  # puts firmware/ on sys.path
+from host_tools.device_code import FIRMWARE, blobfmt  # puts firmware/ on sys.path
 
 import postprocess  # noqa: E402
 import preprocess  # noqa: E402

@@ -21,9 +21,9 @@ from conftest import DATASET, run_cli
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image, quantize_input
 from host_tools.data.samples import CALIBRATION, sample_path
-from host_tools.device import espnn
-from host_tools.device import vm_boards as vb
-from host_tools.device.firmware import firmware_image, image_path
+from host_tools.firmware import espnn
+from host_tools.emulate import vm_boards as vb
+from host_tools.firmware.firmware import firmware_image, image_path
 from host_tools.infer.classify import scores
 from host_tools.infer.engine import TflmEngine
 
@@ -128,7 +128,7 @@ def test_esp32_arena_is_the_measured_espnn_arena(espnn_image, default_blob):
     m = espnn.measure(default_blob)
     assert m["esp-nn"] > m["reference"], "the ESP32-S3's scratch buffers should be in the arena"
     for board in espnn.ESP32_BOARDS:
-        assert espnn.board_extra(board) == m["extra"], f"run python -m host_tools.device.espnn ({board})"
+        assert espnn.board_extra(board) == m["extra"], f"run python -m host_tools.firmware.espnn ({board})"
         assert espnn.esp32_arena(m["blob"], board) == m["esp-nn"]
     with open(os.path.join(espnn.ROOT, "firmware", "esp32cam.py")) as f:
         assert f"_ARENA_EXTRA = const({m['extra']})" in f.read()

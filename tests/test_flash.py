@@ -15,7 +15,7 @@ from PIL import Image
 
 from conftest import ROOT, run_cli
 from host_tools import UserError
-from host_tools.device import board_emulation as be
+from host_tools.emulate import board_emulation as be
 from host_tools.device import flash as fl
 from host_tools.blob import pack, read
 from host_tools.infer.classify import classify

@@ -29,8 +29,8 @@ from host_tools.blob import read
 from host_tools.data.images import open_image
 from host_tools.data.pixels import camera_frame, camera_spec
 from host_tools.data.samples import sample_path
-from host_tools.device import vm_boards as vb
-from host_tools.device.driver_fakes import FAKES_DIR, OPENMV_FIRMWARES, driver_products
+from host_tools.emulate import vm_boards as vb
+from host_tools.emulate.driver_fakes import FAKES_DIR, OPENMV_FIRMWARES, driver_products
 from host_tools.infer.classify import scores
 from tests.support.boards import INFO, ON_FAKES, ON_FIRMWARE
 from tests.support.micropython_vm import run_micropython

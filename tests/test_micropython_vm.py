@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from host_tools.device import board_emulation as be
+from host_tools.emulate import board_emulation as be
 from host_tools.blob import read
-from host_tools.device.device_code import blobfmt
+from host_tools.device_code import blobfmt
 from host_tools.data.images import open_image
 from host_tools.data.samples import sample_path
 from tests.support.micropython_vm import run_micropython

@@ -19,8 +19,8 @@ import pytest
 from conftest import DATASET, run_cli
 from host_tools.blob import read
 from host_tools.data.images import open_image
-from host_tools.device import board_emulation as be
-from host_tools.device import vm_boards as vb
+from host_tools.emulate import board_emulation as be
+from host_tools.emulate import vm_boards as vb
 from host_tools.infer.classify import scores
 from tests.support.boards import ON_FIRMWARE
 
@@ -53,7 +53,7 @@ def test_default_frames_equal_classify_and_the_loop_allocates_nothing(board, def
 
 def cpython_reference(frames, blob_path):
     """The frames through firmware/preprocess.py (portable kernels) and tflite-micro on CPython."""
-    from host_tools.device.device_code import device_imports
+    from host_tools.device_code import device_imports
     b = read(blob_path)
     runner = be.TflmRunner(bytes(b.model), b.arena_size)
     with device_imports(be.FIRMWARE_DIR):

@@ -212,7 +212,7 @@ def _refuse(board, model, log):
     """(board_info, flashable board names), or the UserError that stops the deploy
     before the board is touched: a wrong board, a damaged blob, missing ops, no fit."""
     from ..blob import read
-    from .board_emulation import board_info, board_names
+    from ..emulate.board_emulation import board_info, board_names
     names = [n for n in board_names() if n not in NO_FLASH]
     if not board:
         raise UserError(f"no board given: pass --board NAME (BOARD=NAME with make); boards: {', '.join(names)}")
@@ -227,7 +227,7 @@ def _refuse(board, model, log):
     blob = read(model)  # a damaged blob is refused here, in one line
     if info.get("runtime") == "tflm":   # the project's own firmware: its op list is known
         from ..model.profile import model_ops
-        from .firmware_ops import missing_ops
+        from ..firmware.firmware_ops import missing_ops
         lacking = missing_ops([o["op"] for o in model_ops(blob.model)])
         if lacking:
             raise UserError(f"the {board} firmware lacks the model's ops {', '.join(lacking)}; "

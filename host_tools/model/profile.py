@@ -171,7 +171,7 @@ def profile(blob_path, boards=None, arena=None):
         "ops": ops,
     }
     info["boards"] = board_fit(info, boards)
-    from ..device.measure import measured_for
+    from ..firmware.measure import measured_for
     for row in info["boards"]:   # figures `make bench` measured on an emulated board, if any
         m = measured_for(row["board"], model)
         if m:

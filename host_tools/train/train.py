@@ -254,7 +254,7 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
 
     from ..model.backbones import build
     from ..blob import pack
-    from ..device.device_code import blobfmt
+    from ..device_code import blobfmt
     from ..infer.evaluate import metrics
     from ..model.profile import measured_arena
     from .report import write_report

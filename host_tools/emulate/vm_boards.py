@@ -20,7 +20,7 @@ from .. import UserError
 from ..infer.results import parse_result_line
 from ..data.pixels import BYTES_PER_PIXEL, FORMATS, camera_frame, camera_spec, rgb565_image
 from .board_emulation import board_info
-from .memory_map import check_heap, memory_map
+from ..firmware.memory_map import check_heap, memory_map
 
 BOARDS = ("qemu_m7", "unix")
 LOOP, LOCK, COUNT = 1, 2, 4
@@ -90,7 +90,7 @@ def _collect(run, lines, offset):
 
 def deploy_files(board, blob_path):
     """[(name, bytes)] as flash deploys them to this board."""
-    from .flash import ARCHS, Target, deploy_list
+    from ..device.flash import ARCHS, Target, deploy_list
     info = board_info(board)
     target = Target(6 | 3 << 8 | ARCHS.index(info["mpy_arch"]) << 10)
     return deploy_list(board, info, blob_path, target)
@@ -118,7 +118,7 @@ def unix_argv(script, kernels=None):
     """The command that runs script (a file in the working folder) on the unix firmware
     (built if needed; kernels="esp-nn": the image with the ESP32-S3's kernels) with the
     board's heap size."""
-    from .firmware import firmware_image
+    from ..firmware.firmware import firmware_image
     binary = firmware_image("unix", kernels)
     return [binary, "-X", f"heapsize={board_info('unix')['heap_bytes']}", script]
 
@@ -168,7 +168,7 @@ def qemu_loads(info, romfs=None, frames=None, tmp=None):
 def start_rom_app(port, rom_size):
     """Start the app from the ROMFS image preloaded on a qemu_m7 board and leave it
     running (its console is then the app's: @result lines, @frame requests)."""
-    from .transport import Board
+    from ..device.transport import Board
     dev = Board(port)
     try:
         dev.start(_rom_code(board_info("qemu_m7"), rom_size))
@@ -179,7 +179,7 @@ def start_rom_app(port, rom_size):
 def exec_on_board(port, code, echo=None, timeout=RUN_TIMEOUT):
     """Run code in the board's raw REPL (at most timeout seconds); the lines it printed
     (echoed as they come)."""
-    from .transport import Board
+    from ..device.transport import Board
     dev = Board(port)
     lines, part = [], [b""]
 
@@ -201,9 +201,9 @@ def exec_on_board(port, code, echo=None, timeout=RUN_TIMEOUT):
 
 
 def _run_qemu(files, frames, flags, run, kernels=None):
-    from .firmware import firmware_image
-    from .qemu import Qemu
-    from .romfs import romfs_image
+    from ..firmware.firmware import firmware_image
+    from ..firmware.qemu import Qemu
+    from ..firmware.romfs import romfs_image
     info = board_info("qemu_m7")
     check_heap(info["heap_bytes"])
     elf = firmware_image("qemu_m7")
@@ -230,7 +230,7 @@ def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT, kernels=None)
     """Run code on a fresh board whose working folder holds files ({name: bytes}),
     its camera showing frames (a Frames, optional); the lines it printed. On qemu_m7
     with -icount shift=0 (ticks_us counts 1,000 instructions). kernels: as unix_argv."""
-    from .firmware import check_kernels, firmware_image
+    from ..firmware.firmware import check_kernels, firmware_image
     check_kernels(board, kernels)
     info = board_info(board)
     with tempfile.TemporaryDirectory(prefix=f"{board}-code-") as tmp:
@@ -241,8 +241,8 @@ def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT, kernels=None)
             r = subprocess.run(unix_argv("_code.py", kernels), cwd=tmp, capture_output=True, text=True,
                                timeout=timeout)
             return (r.stdout + r.stderr).splitlines()
-        from .qemu import Qemu
-        from .romfs import romfs_image
+        from ..firmware.qemu import Qemu
+        from ..firmware.romfs import romfs_image
         rom = romfs_image(files)
         image = frames.image() if frames is not None else None
         with Qemu(firmware_image(board), qemu_loads(info, rom, image, tmp)) as q:
@@ -253,14 +253,14 @@ def run_code(board, files, code, frames=None, timeout=RUN_TIMEOUT, kernels=None)
 def run_app(board, frames, blob_path, lock_heap=False, kernels=None):
     """Deploy the app and blob to a fresh board, run it over frames; a Run.
     kernels: "esp-nn" runs the unix image with the ESP32-S3's kernels."""
-    from .firmware import check_kernels
+    from ..firmware.firmware import check_kernels
     if board not in BOARDS:
         raise UserError(f"the firmware runner knows {', '.join(BOARDS)}; got {board}")
     check_kernels(board, kernels)
     run = Run()
     files = deploy_files(board, blob_path)
-    if kernels == "esp-nn":   # the arena the ESP32 boards give these kernels (host_tools/device/espnn.py)
-        from .espnn import esp32_blob
+    if kernels == "esp-nn":   # the arena the ESP32 boards give these kernels (host_tools/firmware/espnn.py)
+        from ..firmware.espnn import esp32_blob
         files = [(n, esp32_blob(d) if n == "model.blob" else d) for n, d in files]
     flags = LOCK if lock_heap else 0
     (_run_qemu if board == "qemu_m7" else _run_unix)(files, frames, flags, run, kernels)

@@ -32,9 +32,9 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
     from ..blob import read
     from ..data.images import open_image
     from .board_emulation import board_info
-    from .firmware import firmware_image
-    from .qemu import Qemu
-    from .romfs import romfs_image
+    from ..firmware.firmware import firmware_image
+    from ..firmware.qemu import Qemu
+    from ..firmware.romfs import romfs_image
     from .vm_boards import LOOP, deploy_files, photo_frames, qemu_loads, start_rom_app
     check_board(board)
     info = board_info(board)

@@ -34,7 +34,7 @@ import tempfile
 import traceback
 
 from .. import DEFAULT_BLOB, ROOT, UserError
-from .device_code import device_imports
+from ..device_code import device_imports
 from .driver_fakes import (CAMERA_DRIVERS, DISPLAY_DRIVERS, FAKES_DIR, OPENMV_FIRMWARES,  # noqa: F401
                            RUNTIMES, TflmRunner, _load, driver_choice, fake_drivers, led_on, screen)
 from ..data.pixels import (BYTES_PER_PIXEL, camera_frame, decode_frame, encode_frame,  # noqa: F401
@@ -77,7 +77,7 @@ def load_board(name):
     """boards/NAME/board.py as the module `board` (call inside fake_drivers()).
 
     Its imports of shared device modules (firmware/esp32cam.py) find them in
-    firmware/, which host_tools.device.device_code keeps on sys.path.
+    firmware/, which host_tools.device_code keeps on sys.path.
     """
     board_info(name)
     return _load("board", board_module_path(name))

@@ -70,7 +70,7 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
     runtime, for the ESP32 boards (driver_fakes)."""
     from ..data.images import open_image
     from .board_emulation import FIRMWARE_DIR, board_info, camera_source, run_main, wrap_camera
-    from .device_code import device_imports
+    from ..device_code import device_imports
     from .driver_fakes import driver_choice, fake_drivers
 
     wait = _paced(fps)
@@ -121,7 +121,7 @@ def _run_host(image_paths, model_path, wait):
     from ..blob import read
     from ..data.images import load_pixels
     from .board_emulation import FIRMWARE_DIR
-    from .device_code import device_imports
+    from ..device_code import device_imports
     blob = read(model_path)
     pixels = [load_pixels(p, blob.height, blob.channels) for p in image_paths]
 
@@ -220,7 +220,7 @@ class EmulatedBoard:
     def __init__(self, board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, **drivers):
         """drivers: camera_driver, display_driver, runtime (the ESP32 boards' fakes)."""
         flags = [f for k, v in drivers.items() if v for f in ("--" + k.replace("_", "-"), v)]
-        self.argv = [sys.executable, "-m", "host_tools.device.emulated_port", "--board", board_name,
+        self.argv = [sys.executable, "-m", "host_tools.emulate.emulated_port", "--board", board_name,
                      "--model", os.path.abspath(model_path), "--fps", str(fps), *flags,
                      *[os.path.abspath(p) for p in image_paths]]
         self.port = None
@@ -258,7 +258,7 @@ class EmulatedBoard:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m host_tools.device.emulated_port",
+    p = argparse.ArgumentParser(prog="python -m host_tools.emulate.emulated_port",
                                 description="Run the device app for a board with a serial console.")
     p.add_argument("--board", default="host")
     p.add_argument("--model", default=DEFAULT_BLOB)

@@ -3,7 +3,7 @@ import contextlib
 import os
 import sys
 
-from .. import ROOT
+from . import ROOT
 
 FIRMWARE = os.path.join(ROOT, "firmware")
 if FIRMWARE not in sys.path:

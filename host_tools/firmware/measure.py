@@ -89,8 +89,8 @@ def measure(blob_path, frames_count=5, photos=None):
     from ..blob import read
     from ..data.images import open_image
     from ..data.samples import demo_paths
-    from .board_emulation import board_info
-    from .vm_boards import deploy_files, photo_frames, run_code
+    from ..emulate.board_emulation import board_info
+    from ..emulate.vm_boards import deploy_files, photo_frames, run_code
     blob = read(blob_path)
     photos = photos or demo_paths()[:frames_count + 1]
     frames = photo_frames([open_image(p) for p in photos], blob)

@@ -15,7 +15,7 @@ import sys
 
 from .. import DEFAULT_BLOB, ROOT, UserError
 from ..blob import read
-from .device_code import device_imports
+from ..device_code import device_imports
 from ..data.images import ImageError, load_pixels
 from ..infer.results import dequantize, format_line, parse_result_line
 
