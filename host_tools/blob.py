@@ -1,6 +1,6 @@
 """Write, read and unpack model blobs (format: docs/blob-format.md).
 
-Reading uses firmware/blobfmt.py, the same code the device runs.
+Reading uses firmware/app/blobfmt.py, the same code the device runs.
 """
 import os
 import struct

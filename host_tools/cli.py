@@ -201,7 +201,7 @@ def build_parser():
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=do_demo)
 
-    p = sub.add_parser("emulate", help="run firmware/main.py on the host emulator board")
+    p = sub.add_parser("emulate", help="run firmware/app/main.py on the host emulator board")
     _model_arg(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--frames-dir", metavar="DIR", help="write what the board's LCD shows as PNGs here")

@@ -5,7 +5,7 @@
   equals it, the board's heap ends below the LCD ring, and no other host, board or
   test-support file writes one of its addresses.
 - Pixel formats live in host_tools/data/pixels.py on the host; the device's own
-  tables (firmware/preprocess.py, firmware/emuboard.py) and every board's camera
+  tables (firmware/app/preprocess.py, firmware/app/emuboard.py) and every board's camera
   (board.json, board.py, the camera fakes) agree with it.
 """
 import ast
@@ -89,7 +89,7 @@ def _literal(path, name):
 
 def test_the_device_tables_equal_the_host_table():
     assert device_preprocess().BYTES_PER_PIXEL == pixels.BYTES_PER_PIXEL
-    assert _literal(os.path.join(ROOT, "firmware", "emuboard.py"), "FORMATS") == pixels.FORMATS
+    assert _literal(os.path.join(ROOT, "firmware", "app", "emuboard.py"), "FORMATS") == pixels.FORMATS
     assert set(pixels.FORMATS) == set(pixels.BYTES_PER_PIXEL)
 
 

@@ -1,7 +1,7 @@
 """`classify --board NAME` equals `emulate --board NAME` bit for bit, on every board
 (boards/*/board.json) and real photos of several shapes: the photo becomes the
 board's camera frame by the one shared conversion (host_tools/data/pixels.py), the
-board's own preprocessing (firmware/preprocess.py) runs, then the model.
+board's own preprocessing (firmware/app/preprocess.py) runs, then the model.
 
 The emulated side is each board's own run: the host board's camera, the board
 module on its emulated drivers, or the project's firmware (unix, qemu_m7)."""

@@ -1,4 +1,4 @@
-"""`emulate`: firmware/main.py, unchanged, on the host board, against tflite-micro run directly."""
+"""`emulate`: firmware/app/main.py, unchanged, on the host board, against tflite-micro run directly."""
 import json
 import os
 from types import SimpleNamespace

@@ -78,7 +78,7 @@ def test_flash_deploys_and_the_deployed_app_equals_classify(device, default_blob
                                 fl.Target(mpy_value(6, 3, "xtensawin"))))
     assert tree(root) == {n: hashlib.sha256(d).hexdigest() for n, d in built.items()}
     assert (root / "model.blob").read_bytes() == open(default_blob, "rb").read()
-    assert (root / "main.py").read_bytes() == open(os.path.join(ROOT, "firmware", "main.py"), "rb").read()
+    assert (root / "main.py").read_bytes() == open(os.path.join(ROOT, "firmware", "app", "main.py"), "rb").read()
     assert (root / "preprocess_viper.mpy").read_bytes()[:3] == b"M\x06\x2b"  # v6.3, xtensawin
 
     # The app it boots: the emulated board on the deployed model gives classify's answers

@@ -6,7 +6,7 @@ firmware recipe when missing).
   on the real default blob and on frames made from a real photo in every camera
   format, and the preprocessing hot path allocates nothing (micropython.heap_lock);
   the viper kernel runs, natively (x64);
-- the real board modules run the real app (firmware/app.py) under MicroPython
+- the real board modules run the real app (firmware/app/app.py) under MicroPython
   against the driver fakes of boards/fakes/, the model running in the firmware's
   own tflm module; the results equal the CPython emulation's.
 
@@ -29,7 +29,7 @@ from host_tools.data.images import open_image
 from host_tools.data.samples import sample_path
 from tests.support.micropython_vm import run_micropython
 
-FIRMWARE = os.path.join(ROOT, "firmware")
+FIRMWARE = os.path.join(ROOT, "firmware", "app")
 FORMATS = ("RGB565_BE", "RGB565_LE", "GRAY", "RGB888")
 SIZES = ((96, 96), (160, 120))
 

@@ -5,7 +5,7 @@ and unix (x64). The firmware is built by its recipe when missing (make firmware)
   equal classify's on real photos, and the frame loop allocates nothing (heap locked
   between captures from the second frame on, and the heap does not grow);
 - RGB565 in both byte orders and gray at 160x120: equal to the same frames through
-  firmware/preprocess.py and tflite-micro on CPython;
+  firmware/app/preprocess.py and tflite-micro on CPython;
 - the viper kernel (native code for x64 and armv7emdp) equals the portable kernel and
   the numpy reference of docs/preprocessing.md in every frame format.
 """
@@ -52,7 +52,7 @@ def test_default_frames_equal_classify_and_the_loop_allocates_nothing(board, def
 
 
 def cpython_reference(frames, blob_path):
-    """The frames through firmware/preprocess.py (portable kernels) and tflite-micro on CPython."""
+    """The frames through firmware/app/preprocess.py (portable kernels) and tflite-micro on CPython."""
     from host_tools.device_code import device_imports
     b = read(blob_path)
     runner = be.TflmRunner(bytes(b.model), b.arena_size)

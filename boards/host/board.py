@@ -1,4 +1,4 @@
-"""Host emulator board (CPython only): runs firmware/main.py unchanged on a PC.
+"""Host emulator board (CPython only): runs firmware/app/main.py unchanged on a PC.
 
     import board
     board.configure(frames, "models/vww_96.blob", frames_dir="frames")
@@ -20,11 +20,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(os.path.dirname(_HERE))
-for _p in (os.path.join(_ROOT, "firmware"), _ROOT):
+for _p in (os.path.join(_ROOT, "firmware", "app"), _ROOT):
     if _p not in sys.path:
         sys.path.append(_p)
 
-import blobfmt  # noqa: E402  (firmware/blobfmt.py, the device's reader)
+import blobfmt  # noqa: E402  (firmware/app/blobfmt.py, the device's reader)
 from host_tools.data.pixels import decode_frame, rgb565_color  # noqa: E402
 from host_tools.quiet import captured_fds  # noqa: E402
 

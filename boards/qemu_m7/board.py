@@ -2,13 +2,13 @@
 with the `tflm` module (tflite-micro, CMSIS-NN kernels). An OpenMV H7 Plus class board
 whose camera and LCD live in RAM.
 
-Copied to the board as board.mpy; firmware/main.py runs
+Copied to the board as board.mpy; firmware/app/main.py runs
 
     import board, app
     app.main(board)
 
 - camera(): the host preloads the frames into RAM at _FRAMES (QEMU's
-  `-device loader,...,force-raw=on`), after a header (firmware/emuboard.py);
+  `-device loader,...,force-raw=on`), after a header (firmware/app/emuboard.py);
   capture() hands out views of them, never a copy.
 - display(): a 128x160 framebuf RGB565 panel, like OpenMV's LCD shield; each
   shown picture is copied into a ring at _LCD, which the host reads back as PNG files.

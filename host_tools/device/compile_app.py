@@ -1,4 +1,4 @@
-"""The app compiled for one board: firmware/*.py and boards/NAME/board.py as .mpy files.
+"""The app compiled for one board: firmware/app/*.py and boards/NAME/board.py as .mpy files.
 
     files = deploy_list("esp32s3_eye", board_info("esp32s3_eye"), blob_path, Target(mpy_value))
 
@@ -16,7 +16,7 @@ import tempfile
 
 from .. import ROOT, UserError
 
-FIRMWARE_DIR = os.path.join(ROOT, "firmware")
+FIRMWARE_DIR = os.path.join(ROOT, "firmware", "app")
 BOOT_FILE = "main.py"
 ARCHS = ("", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
          "xtensa", "xtensawin", "rv32imc", "rv64imc")

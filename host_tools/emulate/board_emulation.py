@@ -15,7 +15,7 @@ combination; OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
 - the interpreter modules run the model in tflite-micro's own Python runtime;
 - the displays keep their pixels, written here as PNG files.
 
-The app (firmware/app.py) then runs as on the device. stdout carries exactly what
+The app (firmware/app/app.py) then runs as on the device. stdout carries exactly what
 the board prints on its serial line; notes about the screen and the LED go to
 stderr. With --json, one object per frame instead: the @result fields plus the
 image, and the LED state or the LCD picture.
@@ -42,7 +42,7 @@ from ..data.pixels import (BYTES_PER_PIXEL, camera_frame, decode_frame, encode_f
 from ..infer.results import parse_result_line
 
 BOARDS_DIR = os.path.join(ROOT, "boards")
-FIRMWARE_DIR = os.path.join(ROOT, "firmware")
+FIRMWARE_DIR = os.path.join(ROOT, "firmware", "app")
 
 
 # --- boards -----------------------------------------------------------------
@@ -76,11 +76,18 @@ camera_view = decode_frame
 def load_board(name):
     """boards/NAME/board.py as the module `board` (call inside fake_drivers()).
 
-    Its imports of shared device modules (firmware/esp32cam.py) find them in
-    firmware/, which host_tools.device_code keeps on sys.path.
+    Its imports of shared device modules (firmware/app/esp32cam.py) find them in
+    firmware/app/, on sys.path while it loads.
     """
     board_info(name)
-    return _load("board", board_module_path(name))
+    added = FIRMWARE_DIR not in sys.path
+    if added:
+        sys.path.insert(0, FIRMWARE_DIR)
+    try:
+        return _load("board", board_module_path(name))
+    finally:
+        if added:
+            sys.path.remove(FIRMWARE_DIR)
 
 
 # --- running the app ----------------------------------------------------------
@@ -189,7 +196,7 @@ def run_main(board, model_path, fakes, end_line=lambda: None):
 
 def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=None, openmv="5",
         camera_api=None, **drivers):
-    """Run firmware/app.py with boards/BOARD/board.py on the fakes, one frame per image.
+    """Run firmware/app/app.py with boards/BOARD/board.py on the fakes, one frame per image.
 
     echo: a stream that receives the board's output lines as they come.
     device_dir: the working directory the board sees as its filesystem

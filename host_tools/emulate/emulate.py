@@ -1,4 +1,4 @@
-"""Run the device app (firmware/main.py, unchanged) on the host emulator board.
+"""Run the device app (firmware/app/main.py, unchanged) on the host emulator board.
 
     results = emulate("models/vww_96.blob", ["cat.jpg"], frames_dir="frames")
 
@@ -19,7 +19,7 @@ from ..device_code import device_imports
 from ..data.images import ImageError, load_pixels
 from ..infer.results import dequantize, format_line, parse_result_line
 
-FIRMWARE = os.path.join(ROOT, "firmware")
+FIRMWARE = os.path.join(ROOT, "firmware", "app")
 HOST_BOARD = os.path.join(ROOT, "boards", "host")
 
 
@@ -29,7 +29,7 @@ def _device_imports():
 
 
 def run_firmware(frames, blob_path, frames_dir=None):
-    """Run firmware/main.py on the host board over frames; returns the console text."""
+    """Run firmware/app/main.py on the host board over frames; returns the console text."""
     console = io.StringIO()
     with _device_imports():
         board = importlib.import_module("board")

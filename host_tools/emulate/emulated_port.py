@@ -65,7 +65,7 @@ def console(in_fd, out_fd):
 
 def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, device_dir=None,
             openmv="5", **drivers):
-    """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever
+    """Run firmware/app/main.py's app for board_name on the current sys.stdin/sys.stdout, forever
     (or until a driver's emulated panic stops it). drivers: camera_driver, display_driver,
     runtime, for the ESP32 boards (driver_fakes)."""
     from ..data.images import open_image

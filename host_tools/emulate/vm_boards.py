@@ -3,7 +3,7 @@
     run = run_app("qemu_m7", frames, blob_path)   # frames: a Frames (below)
     run.results, run.heap, run.panels
 
-The app is deployed exactly as `flash` deploys it (flash.deploy_list: firmware/*.py
+The app is deployed exactly as `flash` deploys it (flash.deploy_list: firmware/app/*.py
 and board.py compiled by mpy-cross for the board's architecture, main.py, the
 blob). On qemu_m7 those files become a ROMFS image that QEMU preloads into RAM,
 so the model is used where it lies; the camera frames are preloaded too and the

@@ -47,7 +47,7 @@ FRAME_FORMAT = "RGB565_BE"
 _XCLK_HZ = const(20000000)
 _RETRIES = const(3)
 
-_PANEL_H = const(48)   # firmware/ui.py draws its result panel in the bottom 48 rows
+_PANEL_H = const(48)   # firmware/app/ui.py draws its result panel in the bottom 48 rows
 
 # Tensor arena: the blob's figure is measured on the host with reference kernels; the
 # ESP32-S3's ESP-NN kernels want scratch buffers on top. _ARENA_EXTRA is board.json's
