@@ -25,7 +25,7 @@ def do_classify(args):
     from .infer.classify import run
     camera = None
     if args.board:   # that board's camera frame and preprocessing, as emulate --board computes them
-        from .emulate.board_emulation import board_info
+        from .device.boards import board_info
         camera = board_info(args.board)["camera"]
     if not args.images:
         raise UserError("no images given: pass one or more image files")
@@ -52,7 +52,7 @@ def do_evaluate(args):
 def do_emulate(args):
     if getattr(args, "kernels", None) and (getattr(args, "board", None) != "unix" or getattr(args, "serve", False)):
         raise UserError("--kernels is for emulate --board unix (the project's unix firmware), without --serve")
-    from .emulate.board_emulation import board_info
+    from .device.boards import board_info
     from .emulate.driver_fakes import driver_choice
     drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
     driver_choice(board_info(args.board or "host"), **drivers)   # one line for a choice the board cannot have

@@ -271,10 +271,9 @@ def test_blob_crc_checked_by_the_fallback_too():
 # ---- the MicroPython subset ----
 
 def device_sources():
-    files = sorted(glob.glob(os.path.join(ROOT, "firmware", "*.py")))
-    for path in sorted(glob.glob(os.path.join(ROOT, "boards", "*", "*.py"))):
-        if os.path.basename(os.path.dirname(path)) != "host":  # host board is CPython
-            files.append(path)
+    files = sorted(glob.glob(os.path.join(ROOT, "firmware", "app", "*.py")))
+    files += sorted(glob.glob(os.path.join(ROOT, "boards", "*", "*.py")))   # the host board (CPython) is not here
+    files += sorted(glob.glob(os.path.join(ROOT, "host_tools", "emulate", "drivers", "*.py")))  # run on the unix firmware too
     return files
 
 

@@ -86,7 +86,7 @@ def _compile(binary, src, out, arch=None):
 
 def sources(board):
     """(device name, source path) of every module: the app's, then the board's."""
-    from ..emulate.board_emulation import board_module_path
+    from .boards import board_module_path
     mods = sorted(f for f in os.listdir(FIRMWARE_DIR) if f.endswith(".py") and f != BOOT_FILE)
     return [(f, os.path.join(FIRMWARE_DIR, f)) for f in mods] + [("board.py", board_module_path(board))]
 

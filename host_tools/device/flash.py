@@ -26,12 +26,13 @@ import zlib
 
 from .. import DEFAULT_BLOB, UserError
 from ..model.profile import check_fit
+from .boards import board_info, board_names, no_flash_reason
 from .ports import check as check_port
 from .transport import find_port  # noqa: F401 - flash.find_port, as before
 from .compile_app import ARCHS, BOOT_FILE, FIRMWARE_DIR, Target, build, deploy_list, mpy_cross_for  # noqa: F401
 
 
-NO_FLASH = ("host", "unix")   # emulated boards without a serial line: nothing to flash
+NO_FLASH = tuple(n for n in board_names(host=True) if no_flash_reason(n))   # board.json "no_flash"
 
 _QUERY = """\
 import sys, os
@@ -212,15 +213,11 @@ def _refuse(board, model, log):
     """(board_info, flashable board names), or the UserError that stops the deploy
     before the board is touched: a wrong board, a damaged blob, missing ops, no fit."""
     from ..blob import read
-    from ..emulate.board_emulation import board_info, board_names
-    names = [n for n in board_names() if n not in NO_FLASH]
+    names = [n for n in board_names(host=True) if not no_flash_reason(n)]
     if not board:
         raise UserError(f"no board given: pass --board NAME (BOARD=NAME with make); boards: {', '.join(names)}")
-    if board == "host":
-        raise UserError(f"host is the emulator board, there is nothing to flash; boards: {', '.join(names)}")
-    if board == "unix":
-        raise UserError(f"the unix board has no serial port: run it with emulate --board unix; "
-                        f"boards: {', '.join(names)}")
+    if board in NO_FLASH:
+        raise UserError(f"{no_flash_reason(board)}; boards: {', '.join(names)}")
     if board not in names:
         raise UserError(f"unknown board {board!r}; boards: {', '.join(names)}")
     info = board_info(board)

@@ -27,43 +27,29 @@ own geometry, which `classify`'s bilinear resize does not reproduce.
 """
 import contextlib
 import io
-import json
 import os
 import sys
 import tempfile
 import traceback
 
-from .. import DEFAULT_BLOB, ROOT, UserError
-from ..device_code import device_imports
+from .. import DEFAULT_BLOB, UserError
+from ..device import boards as registry
+from ..device.boards import BOARDS_DIR, board_info, board_module_path  # noqa: F401
+from ..device_code import APP_DIR, device_imports
 from .driver_fakes import (CAMERA_DRIVERS, DISPLAY_DRIVERS, FAKES_DIR, OPENMV_FIRMWARES,  # noqa: F401
                            RUNTIMES, TflmRunner, _load, driver_choice, fake_drivers, led_on, screen)
 from ..data.pixels import (BYTES_PER_PIXEL, camera_frame, decode_frame, encode_frame,  # noqa: F401
                            frame_pixels, rgb565_image)
 from ..infer.results import parse_result_line
 
-BOARDS_DIR = os.path.join(ROOT, "boards")
-FIRMWARE_DIR = os.path.join(ROOT, "firmware", "app")
+FIRMWARE_DIR = APP_DIR
 
 
-# --- boards -----------------------------------------------------------------
+# --- boards: the registry, host_tools/device/boards.py ---------------------------
 
 def board_names():
-    """Every folder of boards/ with a board.json, sorted."""
-    return sorted(d for d in os.listdir(BOARDS_DIR)
-                  if os.path.isfile(os.path.join(BOARDS_DIR, d, "board.json")))
-
-
-def board_info(name):
-    """The board's data file as a dict; UserError naming the boards if there is none."""
-    names = board_names()
-    if name not in names:
-        raise UserError(f"unknown board {name!r}; boards: {', '.join(names)}")
-    with open(os.path.join(BOARDS_DIR, name, "board.json")) as f:
-        return json.load(f)
-
-
-def board_module_path(name):
-    return os.path.join(BOARDS_DIR, name, "board.py")
+    """Every board the app can run on here (boards/*/board.json and the host emulator board)."""
+    return registry.board_names(host=True)
 
 
 # --- camera frames: host_tools/data/pixels.py (these names are kept for their users) ---

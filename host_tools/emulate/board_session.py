@@ -31,7 +31,7 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
     run_app: the app and model preloaded too, and the app running."""
     from ..blob import read
     from ..data.images import open_image
-    from .board_emulation import board_info
+    from ..device.boards import board_info
     from ..firmware.firmware import firmware_image
     from ..firmware.qemu import Qemu
     from ..firmware.romfs import romfs_image

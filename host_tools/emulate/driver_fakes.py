@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import ROOT, UserError
 
-FAKES_DIR = os.path.join(ROOT, "boards", "fakes")
+FAKES_DIR = os.path.join(ROOT, "host_tools", "emulate", "drivers")
 
 CAMERA_DRIVERS = ("cnadler86", "lemariva")
 DISPLAY_DRIVERS = ("st7789", "st7789py", "none")

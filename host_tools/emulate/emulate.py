@@ -14,13 +14,14 @@ import runpy
 import sys
 
 from .. import DEFAULT_BLOB, ROOT, UserError
+from ..device.boards import HOST_BOARD_DIR
 from ..blob import read
 from ..device_code import device_imports
 from ..data.images import ImageError, load_pixels
 from ..infer.results import dequantize, format_line, parse_result_line
 
 FIRMWARE = os.path.join(ROOT, "firmware", "app")
-HOST_BOARD = os.path.join(ROOT, "boards", "host")
+HOST_BOARD = HOST_BOARD_DIR
 
 
 def _device_imports():

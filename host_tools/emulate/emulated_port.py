@@ -28,6 +28,7 @@ import time
 import tty
 
 from .. import DEFAULT_BLOB, ROOT, UserError
+from ..device.boards import HOST_BOARD_DIR
 
 DEFAULT_FPS = 10.0
 
@@ -130,7 +131,7 @@ def _run_host(image_paths, model_path, wait):
             wait()
             yield image_paths[i % len(pixels)], pixels[i % len(pixels)]
 
-    with device_imports(FIRMWARE_DIR, os.path.join(ROOT, "boards", "host")):
+    with device_imports(FIRMWARE_DIR, HOST_BOARD_DIR):
         import board
         board.configure(host_frames(), model_path)
         runpy.run_path(os.path.join(FIRMWARE_DIR, "main.py"), run_name="__main__")
@@ -142,7 +143,7 @@ def check(board_name, image_paths, model_path, **drivers):
     board cannot have, a bad blob or image."""
     from ..blob import read
     from ..data.images import ImageError, open_image
-    from .board_emulation import board_info
+    from ..device.boards import board_info
     from .driver_fakes import driver_choice
     driver_choice(board_info(board_name), **drivers)
     if not image_paths:

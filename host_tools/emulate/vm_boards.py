@@ -19,7 +19,7 @@ import tempfile
 from .. import UserError
 from ..infer.results import parse_result_line
 from ..data.pixels import BYTES_PER_PIXEL, FORMATS, camera_frame, camera_spec, rgb565_image
-from .board_emulation import board_info
+from ..device.boards import board_info
 from ..firmware.memory_map import check_heap, memory_map
 
 BOARDS = ("qemu_m7", "unix")

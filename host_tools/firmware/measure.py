@@ -89,7 +89,7 @@ def measure(blob_path, frames_count=5, photos=None):
     from ..blob import read
     from ..data.images import open_image
     from ..data.samples import demo_paths
-    from ..emulate.board_emulation import board_info
+    from ..device.boards import board_info
     from ..emulate.vm_boards import deploy_files, photo_frames, run_code
     blob = read(blob_path)
     photos = photos or demo_paths()[:frames_count + 1]
