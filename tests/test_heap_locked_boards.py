@@ -3,7 +3,7 @@ VM (the project's unix firmware), with its emulated drivers.
 
 The boards come from boards/*/board.json:
 - a real board (ESP32-S3-EYE, XIAO, OpenMV) runs its board.py and firmware/app/app.py on the
-  driver fakes of boards/fakes, once per driver combination it can meet (the ESP32
+  driver fakes of host_tools/emulate/drivers, once per driver combination it can meet (the ESP32
   boards: driver_fakes.driver_products; OpenMV: every firmware its fakes follow);
 - a board that runs the project's own firmware (unix, qemu_m7) runs the deployed app
   with the camera's heap lock (firmware/app/emuboard.py, LOCK);

@@ -2,7 +2,7 @@
 
 boards/NAME/board.py runs unchanged. Its driver modules (`camera`, `tflm` or
 `microlite`, `st7789` or `st7789py`, `machine`, `framebuf`; OpenMV's `omv`, `csi`,
-`sensor`, `image`, `display`, `ml`) are replaced by the fakes in boards/fakes/,
+`sensor`, `image`, `display`, `ml`) are replaced by the fakes in host_tools/emulate/drivers/,
 which follow the real drivers' sources (driver_fakes.py: the ESP32 boards' driver
 combination; OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
 

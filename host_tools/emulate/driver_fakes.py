@@ -1,4 +1,4 @@
-"""The driver fakes of boards/fakes/, installed as the modules a board module imports.
+"""The driver fakes of host_tools/emulate/drivers/, installed as the modules a board module imports.
 
     with fake_drivers(camera_driver="lemariva", display_driver="st7789py",
                       runtime="microlite") as fakes:

@@ -3,7 +3,7 @@
     results = emulate("models/vww_96.blob", ["cat.jpg"], frames_dir="frames")
 
 Each image goes through the host photo pipeline (host_tools/images.py) to the
-model's size and becomes one camera frame of boards/host/board.py; the app
+model's size and becomes one camera frame of host_tools/emulate/host_board/board.py; the app
 prints one `@result {...}` line per frame, which is mapped back to its image.
 """
 import contextlib
@@ -25,7 +25,7 @@ HOST_BOARD = HOST_BOARD_DIR
 
 
 def _device_imports():
-    """firmware/ and boards/host/ first on sys.path; restored afterwards."""
+    """firmware/ and host_tools/emulate/host_board/ first on sys.path; restored afterwards."""
     return device_imports(FIRMWARE, HOST_BOARD)
 
 

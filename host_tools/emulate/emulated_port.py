@@ -10,9 +10,9 @@ console is a pseudo-terminal (or this process's stdin/stdout), so `capture` and
 
 The camera delivers the photos in turn, over and over, at most `fps` frames a
 second (frame n is photo n % len(photos)), made exactly as `emulate` makes them:
-the host board (boards/host) gets the host photo pipeline's pixels at the
+the host board (host_tools/emulate/host_board) gets the host photo pipeline's pixels at the
 model's size; the other boards run their own board.py against the driver fakes
-of boards/fakes/, whose camera delivers the board's frame size, pixel format
+of host_tools/emulate/drivers/, whose camera delivers the board's frame size, pixel format
 and byte order.
 """
 import argparse
