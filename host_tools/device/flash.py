@@ -2,7 +2,7 @@
 
     python -m host_tools flash --board esp32s3_eye [--port /dev/ttyACM0] [--model BLOB]
 
-1. The model must fit the board's budgets (profile.check_fit: arena measured
+1. The model must fit the board's budgets (fit.check_fit: arena measured
    with tflite-micro); otherwise nothing is touched.
 2. The board is asked for its MicroPython version and .mpy format
    (sys.implementation._mpy), and firmware/app/*.py plus boards/NAME/board.py are
@@ -25,7 +25,7 @@ import sys
 import zlib
 
 from .. import DEFAULT_BLOB, UserError
-from ..model.profile import check_fit
+from .fit import check_fit
 from .boards import board_info, board_names, no_flash_reason
 from .ports import check as check_port
 from .transport import find_port  # noqa: F401 - flash.find_port, as before

@@ -114,7 +114,7 @@ def screen(fakes, info):
     on, and only while the backlight pin is at the board's on-level
     (board.json's display.backlight_on_level, 1 unless it says otherwise);
     otherwise the picture is black."""
-    from .board_emulation import rgb565_image
+    from ..data.pixels import rgb565_image
     from PIL import Image
     d = info.get("display") or {}
     if d.get("driver") == "st7789":

@@ -90,7 +90,7 @@ def _collect(run, lines, offset):
 
 def deploy_files(board, blob_path):
     """[(name, bytes)] as flash deploys them to this board."""
-    from ..device.flash import ARCHS, Target, deploy_list
+    from ..device.compile_app import ARCHS, Target, deploy_list
     info = board_info(board)
     target = Target(6 | 3 << 8 | ARCHS.index(info["mpy_arch"]) << 10)
     return deploy_list(board, info, blob_path, target)
@@ -260,7 +260,7 @@ def run_app(board, frames, blob_path, lock_heap=False, kernels=None):
     run = Run()
     files = deploy_files(board, blob_path)
     if kernels == "esp-nn":   # the arena the ESP32 boards give these kernels (host_tools/firmware/espnn.py)
-        from ..firmware.espnn import esp32_blob
+        from ..device.esp32_arena import esp32_blob
         files = [(n, esp32_blob(d) if n == "model.blob" else d) for n, d in files]
     flags = LOCK if lock_heap else 0
     (_run_qemu if board == "qemu_m7" else _run_unix)(files, frames, flags, run, kernels)

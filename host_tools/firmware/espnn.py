@@ -15,13 +15,11 @@ exactly what takes the blob's figure to the arena measured with the ESP-NN kerne
 no longer holds the measured figure.
 """
 import argparse
-import json
 import os
-import struct
 import sys
 
 from .. import DEFAULT_BLOB, ROOT, UserError
-from ..device.boards import BOARDS_DIR
+from ..device.esp32_arena import board_extra, esp32_arena, esp32_blob  # noqa: F401
 
 ESP32_BOARDS = ("esp32s3_eye", "xiao_esp32s3_sense")
 # trial arena: far above what MobileNet 0.25 at 96x96 needs; half the unix board's heap
@@ -53,27 +51,6 @@ def measure(blob_path=DEFAULT_BLOB):
     model = bytes(b.model)
     ref, esp = arena_used(model), arena_used(model, "esp-nn")
     return {"blob": b.arena_size, "reference": ref, "esp-nn": esp, "extra": esp - b.arena_size}
-
-
-def board_extra(board):
-    """budget.arena_extra_bytes of an ESP32 board's board.json."""
-    with open(os.path.join(BOARDS_DIR, board, "board.json")) as f:
-        return json.load(f)["budget"]["arena_extra_bytes"]
-
-
-def esp32_arena(blob_arena, board="esp32s3_eye"):
-    """The arena an ESP32 board gives the interpreter for a blob whose header records blob_arena."""
-    return blob_arena + board_extra(board)
-
-
-def esp32_blob(blob_bytes, board="esp32s3_eye"):
-    """The blob with its header's arena field (outside the CRC) set to the arena the ESP32
-    board gives the interpreter: the app on the unix firmware then allocates what the
-    ESP32 allocates."""
-    from ..device_code import blobfmt
-    off = struct.calcsize(blobfmt.HEADER[:-2])   # the arena field is the last but one
-    (arena,) = struct.unpack_from("<I", blob_bytes, off)
-    return blob_bytes[:off] + struct.pack("<I", esp32_arena(arena, board)) + blob_bytes[off + 4:]
 
 
 def main(argv=None):

@@ -38,7 +38,7 @@ def board_table(blob_path):
     A board whose data file lacks the budget figures is listed as "not checked", not left out.
     """
     from ..device.boards import board_names, load_board
-    from ..model.profile import fit_message, profile
+    from ..device.fit import fit_message, profile
     boards, unchecked = [], []
     for name in board_names():
         try:
