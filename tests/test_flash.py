@@ -22,7 +22,7 @@ from host_tools.infer.classify import classify
 from tests.support.fakedevice import FakeDevice, mpy_value
 from host_tools.data.samples import sample_path
 
-APP = ["app.mpy", "blobfmt.mpy", "board.mpy", "capture.mpy", "emuboard.mpy", "esp32cam.mpy", "main.py", "model.blob", "postprocess.mpy",
+APP = ["app.mpy", "blobfmt.mpy", "board.mpy", "capture.mpy", "esp32cam.mpy", "main.py", "model.blob", "postprocess.mpy",
        "preprocess.mpy", "preprocess_viper.mpy", "ui.mpy"]
 
 
@@ -160,7 +160,7 @@ def test_a_board_without_mpy_support_gets_the_sources(device, default_blob):
     dev = device(has_mpy=False)
     flash_quietly("esp32s3_eye", dev.port, default_blob)
     names = sorted(os.listdir(device.root))
-    assert names == ["app.py", "blobfmt.py", "board.py", "capture.py", "emuboard.py", "esp32cam.py", "main.py", "model.blob",
+    assert names == ["app.py", "blobfmt.py", "board.py", "capture.py", "esp32cam.py", "main.py", "model.blob",
                      "postprocess.py", "preprocess.py", "preprocess_viper.py", "ui.py"]
     assert (device.root / "board.py").read_bytes() == open(be.board_module_path("esp32s3_eye"), "rb").read()
 

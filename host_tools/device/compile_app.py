@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 
 from .. import ROOT, UserError
+from .boards import board_info, board_module_path
 
 FIRMWARE_DIR = os.path.join(ROOT, "firmware", "app")
 BOOT_FILE = "main.py"
@@ -85,9 +86,15 @@ def _compile(binary, src, out, arch=None):
 
 
 def sources(board):
-    """(device name, source path) of every module: the app's, then the board's."""
-    from .boards import board_module_path
-    mods = sorted(f for f in os.listdir(FIRMWARE_DIR) if f.endswith(".py") and f != BOOT_FILE)
+    """(device name, source path) of every module the board runs: the app modules its
+    board.json "deploy" lists (firmware/app/), then the board's own module."""
+    mods = board_info(board).get("deploy")
+    if not isinstance(mods, list) or not mods:
+        raise UserError(f"boards/{board}/board.json: \"deploy\" must list the app modules the board runs")
+    missing = [f for f in mods if f == BOOT_FILE or not os.path.isfile(os.path.join(FIRMWARE_DIR, f))]
+    if missing:
+        raise UserError(f"boards/{board}/board.json: \"deploy\" names {', '.join(missing)}, "
+                        f"not an app module of firmware/app/")
     return [(f, os.path.join(FIRMWARE_DIR, f)) for f in mods] + [("board.py", board_module_path(board))]
 
 
