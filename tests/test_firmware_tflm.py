@@ -14,7 +14,7 @@ import pytest
 from host_tools.blob import read as read_blob
 from host_tools.data.images import load_pixels, quantize_input
 from host_tools.data.samples import CALIBRATION, sample_path
-from host_tools.firmware.firmware_ops import firmware_ops
+from host_tools.device.firmware_ops import firmware_ops
 from host_tools.infer.engine import TflmEngine
 from tests.support import firmware as fw
 

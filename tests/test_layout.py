@@ -163,3 +163,29 @@ def test_boards_folder_holds_only_boards(name):
     assert os.path.isdir(folder), f"boards/{name} is not a board folder"
     assert os.path.isfile(os.path.join(folder, "board.json")), f"boards/{name} has no board.json"
     assert os.path.isfile(os.path.join(folder, "board.py")), f"boards/{name} has no board.py"
+
+
+# The rooms of host_tools, top first: a module may import from its own room and the
+# rooms below it, never from one above (docs: STYLE.md, Layout).
+ROOMS = [("__main__", "cli", "cli_args"), ("studio",), ("train",), ("emulate",), ("firmware",), ("device",),
+         ("model",), ("infer",), ("data",), ("", "blob", "device_code", "progress", "quiet")]
+
+
+def room(module):
+    """The index in ROOMS of a host_tools module's room."""
+    part = module.split(".")[1] if "." in module else ""
+    return next(i for i, names in enumerate(ROOMS) if part in names)
+
+
+def upward_imports(graph):
+    return sorted(f"{a} -> {b}" for a, edges in graph.items() for b in edges if room(b) < room(a))
+
+
+def test_upward_imports_are_found():
+    assert upward_imports({"host_tools.model.x": {"host_tools.device.boards"}}) == \
+        ["host_tools.model.x -> host_tools.device.boards"]
+
+
+def test_each_room_imports_only_from_the_rooms_below():
+    up = upward_imports(import_graph())
+    assert not up, "imports from a room above: " + "; ".join(up)

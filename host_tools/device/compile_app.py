@@ -155,3 +155,10 @@ def deploy_list(board, info, blob_path, target, log=lambda msg: None):
     files += sorted(app.items())
     files.append((BOOT_FILE, boot))
     return files
+
+
+def deploy_files(board, blob_path):
+    """[(name, bytes)] as flash deploys them to this board."""
+    info = board_info(board)
+    target = Target(6 | 3 << 8 | ARCHS.index(info["mpy_arch"]) << 10)
+    return deploy_list(board, info, blob_path, target)

@@ -4,10 +4,16 @@
     info = profile("models/vww_96.blob")     # what `inspect --json` prints
     ok, message = check_fit("models/vww_96.blob", "openmv_h7_plus")
 """
+import hashlib
+import json
+import os
+
+from .. import ROOT
 from ..blob import read
-from ..firmware.measure import measured_for
 from ..model.profile import REFERENCE_MACS, model_profile
 from .boards import BOARDS_DIR, load_board, load_boards
+
+MEASURED_DIR = os.path.join(ROOT, "build", "measured")   # written by host_tools/firmware/measure.py
 
 
 def profile(blob_path, boards=None, arena=None):
@@ -82,3 +88,13 @@ def check_fit(blob_path, board_name, boards_dir=BOARDS_DIR):
     board = load_board(board_name, boards_dir)
     row = profile(blob_path, boards=[board])["boards"][0]
     return row["fits"], fit_message(row)
+
+
+def measured_for(board, model):
+    """The saved figures for this board and model bytes, or None."""
+    try:
+        with open(os.path.join(MEASURED_DIR, f"{board}.json")) as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return m if m.get("model_sha256") == hashlib.sha256(bytes(model)).hexdigest() else None

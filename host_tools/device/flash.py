@@ -224,7 +224,7 @@ def _refuse(board, model, log):
     blob = read(model)  # a damaged blob is refused here, in one line
     if info.get("runtime") == "tflm":   # the project's own firmware: its op list is known
         from ..model.profile import model_ops
-        from ..firmware.firmware_ops import missing_ops
+        from .firmware_ops import missing_ops
         lacking = missing_ops([o["op"] for o in model_ops(blob.model)])
         if lacking:
             raise UserError(f"the {board} firmware lacks the model's ops {', '.join(lacking)}; "

@@ -194,7 +194,7 @@ def fake_drivers(camera_driver=None, display_driver=None, runtime=None, openmv="
 
 def _connect(fakes, openmv):
     """The fakes' hooks: the runtimes run tflite-micro; omv says its version."""
-    from ..firmware.firmware_ops import firmware_ops
+    from ..device.firmware_ops import firmware_ops
     fakes["ml"].runner = TflmRunner
     if fakes["microlite"] is not None:
         fakes["microlite"].runner = TflmRunner

@@ -34,7 +34,7 @@ print('@arena', it.arena_used)
 def arena_used(model, kernels=None):
     """Arena bytes tflite-micro's MicroInterpreter uses for model (bytes) on the unix
     firmware with these kernels (None: reference; "esp-nn": the ESP32-S3's)."""
-    from ..emulate.vm_boards import run_code
+    from .run import run_code
     lines = run_code("unix", {"model.tflite": bytes(model)}, _CODE % _TRIAL_ARENA, kernels=kernels)
     for line in lines:
         if line.startswith("@arena "):
