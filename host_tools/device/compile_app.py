@@ -16,6 +16,7 @@ import tempfile
 
 from .. import ROOT, UserError
 from .boards import board_info, board_module_path
+from ..blob import read
 
 FIRMWARE_DIR = os.path.join(ROOT, "firmware", "app")
 BOOT_FILE = "main.py"
@@ -142,7 +143,6 @@ def build(board, target, log=lambda msg: None):
 
 def deploy_list(board, info, blob_path, target, log=lambda msg: None):
     """[(device name, bytes)] in deploy order: the model first, main.py last."""
-    from ..blob import read
     with open(blob_path, "rb") as f:
         blob_bytes = f.read()
     files = [("model.blob", blob_bytes)]

@@ -28,8 +28,10 @@ from .. import DEFAULT_BLOB, UserError
 from .fit import check_fit
 from .boards import board_info, board_names, no_flash_reason
 from .ports import check as check_port
-from .transport import find_port  # noqa: F401 - flash.find_port, as before
+from .transport import Board, Cancelled, Timeout, find_port, why  # noqa: F401 - flash.find_port, as before
 from .compile_app import ARCHS, BOOT_FILE, FIRMWARE_DIR, Target, build, deploy_list, mpy_cross_for  # noqa: F401
+from . import transport
+from ..blob import read
 
 
 NO_FLASH = tuple(n for n in board_names(host=True) if no_flash_reason(n))   # board.json "no_flash"
@@ -172,8 +174,6 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     """
     from mpremote.transport import TransportError, TransportExecError
 
-    from . import transport
-    from .transport import Board, Cancelled, Timeout, why
     model = model or DEFAULT_BLOB
     port = check_port(port) if port else None   # before any work: a device, never a URL
     info, names = _refuse(board, model, log)
@@ -212,7 +212,6 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
 def _refuse(board, model, log):
     """(board_info, flashable board names), or the UserError that stops the deploy
     before the board is touched: a wrong board, a damaged blob, missing ops, no fit."""
-    from ..blob import read
     names = [n for n in board_names(host=True) if not no_flash_reason(n)]
     if not board:
         raise UserError(f"no board given: pass --board NAME (BOARD=NAME with make); boards: {', '.join(names)}")

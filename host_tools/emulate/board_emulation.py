@@ -40,7 +40,9 @@ from .driver_fakes import (CAMERA_DRIVERS, DISPLAY_DRIVERS, FAKES_DIR, OPENMV_FI
                            RUNTIMES, TflmRunner, _load, driver_choice, fake_drivers, led_on, screen)
 from ..data.pixels import (BYTES_PER_PIXEL, camera_frame, decode_frame, encode_frame,  # noqa: F401
                            frame_pixels, rgb565_image)
-from ..infer.results import parse_result_line
+from ..infer.results import dequantize, format_line, parse_result_line
+from ..data.images import ImageError, open_image
+from ..blob import read
 
 FIRMWARE_DIR = APP_DIR
 
@@ -191,7 +193,6 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=
     runtime (driver_fakes; the defaults are the project's firmware); camera_api is
     the old name of camera_driver. Returns an Emulation.
     """
-    from ..data.images import open_image
 
     if camera_api is not None:
         drivers.setdefault("camera_driver", camera_api)
@@ -244,7 +245,6 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=
 def open_images(paths):
     """(readable paths, their decoded images, how many could not be read); each
     unreadable one gets one line on stderr."""
-    from ..data.images import ImageError, open_image
     good, photos, failed = [], [], 0
     for path in paths:
         try:
@@ -263,8 +263,6 @@ def main(args):
     per image, in order), plus "led" / "lcd" in JSON; the board's other serial
     output and notes about its LED and LCD go to stderr.
     """
-    from ..blob import read
-    from ..infer.results import dequantize, format_line
 
     drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
     driver_choice(board_info(args.board), **drivers)  # an unknown board or choice: one line, before any work

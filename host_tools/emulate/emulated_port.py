@@ -24,11 +24,19 @@ import runpy
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import tty
 
 from .. import DEFAULT_BLOB, ROOT, UserError
 from ..device.boards import HOST_BOARD_DIR
+from ..data.images import ImageError, load_pixels, open_image
+from .board_emulation import FIRMWARE_DIR, board_info, camera_source, load_board, run_main, wrap_camera
+from ..device_code import device_imports
+from .driver_fakes import driver_choice, fake_drivers
+from ..blob import read
+from .vm_boards import LOOP, deploy_files, photo_frames, unix_argv, write_unix_folder
+from .board_session import start
 
 DEFAULT_FPS = 10.0
 
@@ -69,10 +77,6 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
     """Run firmware/app/main.py's app for board_name on the current sys.stdin/sys.stdout, forever
     (or until a driver's emulated panic stops it). drivers: camera_driver, display_driver,
     runtime, for the ESP32 boards (driver_fakes)."""
-    from ..data.images import open_image
-    from .board_emulation import FIRMWARE_DIR, board_info, camera_source, run_main, wrap_camera
-    from ..device_code import device_imports
-    from .driver_fakes import driver_choice, fake_drivers
 
     wait = _paced(fps)
     model_path = os.path.abspath(model_path)
@@ -114,15 +118,10 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
 
 
 def load_board_module(board_name):
-    from .board_emulation import load_board
     return load_board(board_name)
 
 
 def _run_host(image_paths, model_path, wait):
-    from ..blob import read
-    from ..data.images import load_pixels
-    from .board_emulation import FIRMWARE_DIR
-    from ..device_code import device_imports
     blob = read(model_path)
     pixels = [load_pixels(p, blob.height, blob.channels) for p in image_paths]
 
@@ -141,10 +140,7 @@ def _run_host(image_paths, model_path, wait):
 def check(board_name, image_paths, model_path, **drivers):
     """UserError, before anything starts, for an unknown board, driver choices the
     board cannot have, a bad blob or image."""
-    from ..blob import read
-    from ..data.images import ImageError, open_image
     from ..device.boards import board_info
-    from .driver_fakes import driver_choice
     driver_choice(board_info(board_name), **drivers)
     if not image_paths:
         raise UserError("no images given: the emulated camera needs at least one photo")
@@ -185,11 +181,7 @@ def _announcement(board_name, slave):
 def _serve_unix(image_paths, model_path, master, announce):
     """The project's unix firmware running the app as flash deploys it, its stdin and
     stdout the pty; the camera loops over the photos (boards/unix: frames.bin)."""
-    import tempfile
 
-    from ..blob import read
-    from ..data.images import open_image
-    from .vm_boards import LOOP, deploy_files, photo_frames, unix_argv, write_unix_folder
     argv = unix_argv("main.py")
     frames = photo_frames([open_image(p) for p in image_paths], read(model_path))
     with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
@@ -206,7 +198,6 @@ def _serve_unix(image_paths, model_path, master, announce):
 
 def _serve_qemu(image_paths, model_path, announce):
     """QEMU with the app preloaded and running (board --board qemu_m7 --run); its own pty."""
-    from .board_session import start
     q = start("qemu_m7", model_path, image_paths, run_app=True)
     try:
         announce(f"qemu_m7 emulated on {q.port} (Ctrl-C to stop)")

@@ -10,20 +10,27 @@ so the model is used where it lies; the camera frames are preloaded too and the
 LCD pictures are read back from RAM. On unix they are files in a temporary
 folder. Either way the board's own main.py starts the app.
 """
+import json
 import os
 import struct
 import subprocess
 import sys
 import tempfile
 
-from .. import UserError
-from ..infer.results import parse_result_line
+from .. import DEFAULT_BLOB, UserError
+from ..infer.results import dequantize, format_line, parse_result_line
 from ..data.pixels import BYTES_PER_PIXEL, FORMATS, camera_frame, camera_spec, rgb565_image
 from ..device.boards import board_info
 from ..device.compile_app import deploy_files  # noqa: F401  (vb.deploy_files, as before)
 from ..firmware.memory_map import check_heap
 from ..firmware.run import (AREAS, RUN_TIMEOUT, Frames, _rom_code, addr, exec_on_board,  # noqa: F401
                             photo_frames, qemu_loads, run_code, unix_argv, write_unix_folder)
+from ..device.transport import Board
+from ..firmware.firmware import check_kernels, firmware_image
+from ..firmware.qemu import Qemu
+from ..firmware.romfs import romfs_image
+from ..blob import read
+from .board_emulation import open_images
 
 BOARDS = ("qemu_m7", "unix")
 LOOP, LOCK, COUNT = 1, 2, 4
@@ -45,7 +52,6 @@ class Run:
 
 
 def _collect(run, lines, offset):
-    import json
     for line in lines:
         r = parse_result_line(line)
         if r is not None:
@@ -90,7 +96,6 @@ def _run_unix(files, frames, flags, run, kernels=None):
 def start_rom_app(port, rom_size):
     """Start the app from the ROMFS image preloaded on a qemu_m7 board and leave it
     running (its console is then the app's: @result lines, @frame requests)."""
-    from ..device.transport import Board
     dev = Board(port)
     try:
         dev.start(_rom_code(board_info("qemu_m7"), rom_size))
@@ -101,9 +106,6 @@ def start_rom_app(port, rom_size):
 
 
 def _run_qemu(files, frames, flags, run, kernels=None):
-    from ..firmware.firmware import firmware_image
-    from ..firmware.qemu import Qemu
-    from ..firmware.romfs import romfs_image
     info = board_info("qemu_m7")
     check_heap(info["heap_bytes"])
     elf = firmware_image("qemu_m7")
@@ -131,7 +133,6 @@ def compiled(board, names, blob_path):
 def run_app(board, frames, blob_path, lock_heap=False, kernels=None):
     """Deploy the app and blob to a fresh board, run it over frames; a Run.
     kernels: "esp-nn" runs the unix image with the ESP32-S3's kernels."""
-    from ..firmware.firmware import check_kernels
     if board not in BOARDS:
         raise UserError(f"the firmware runner knows {', '.join(BOARDS)}; got {board}")
     check_kernels(board, kernels)
@@ -159,10 +160,6 @@ def parse_size(text):
 
 def main(args):
     """Print what classify prints, one line per image in order; LCD pictures as PNG files."""
-    from .. import DEFAULT_BLOB
-    from ..blob import read
-    from ..infer.results import dequantize, format_line
-    from .board_emulation import open_images
     if not args.images:
         raise UserError("no images given: pass one or more image files")
     model = args.model or DEFAULT_BLOB

@@ -20,6 +20,8 @@ import sys
 
 from .. import DEFAULT_BLOB, ROOT, UserError
 from ..device.esp32_arena import board_extra, esp32_arena, esp32_blob  # noqa: F401
+from .run import run_code
+from ..blob import read
 
 ESP32_BOARDS = ("esp32s3_eye", "xiao_esp32s3_sense")
 # trial arena: far above what MobileNet 0.25 at 96x96 needs; half the unix board's heap
@@ -34,7 +36,6 @@ print('@arena', it.arena_used)
 def arena_used(model, kernels=None):
     """Arena bytes tflite-micro's MicroInterpreter uses for model (bytes) on the unix
     firmware with these kernels (None: reference; "esp-nn": the ESP32-S3's)."""
-    from .run import run_code
     lines = run_code("unix", {"model.tflite": bytes(model)}, _CODE % _TRIAL_ARENA, kernels=kernels)
     for line in lines:
         if line.startswith("@arena "):
@@ -46,7 +47,6 @@ def arena_used(model, kernels=None):
 def measure(blob_path=DEFAULT_BLOB):
     """{blob, reference, esp-nn, extra}: the arena bytes the blob's header records, and
     those of its model with each kernel set; extra takes the blob's figure to esp-nn's."""
-    from ..blob import read
     b = read(blob_path)
     model = bytes(b.model)
     ref, esp = arena_used(model), arena_used(model, "esp-nn")

@@ -18,6 +18,12 @@ import os
 
 from .. import ROOT, UserError
 from ..device.fit import MEASURED_DIR, measured_for  # noqa: F401
+from ..blob import read
+from ..data.images import open_image
+from ..data.samples import demo_paths
+from ..device.boards import board_info
+from ..device.compile_app import deploy_files
+from .run import photo_frames, run_code
 
 H7_HZ = 480e6   # the OpenMV H7 Plus's STM32H743
 
@@ -86,12 +92,6 @@ print("@measure " + json.dumps(r))
 
 def measure(blob_path, frames_count=5, photos=None):
     """The figures (a dict), saved to build/measured/qemu_m7.json."""
-    from ..blob import read
-    from ..data.images import open_image
-    from ..data.samples import demo_paths
-    from ..device.boards import board_info
-    from ..device.compile_app import deploy_files
-    from .run import photo_frames, run_code
     blob = read(blob_path)
     photos = photos or demo_paths()[:frames_count + 1]
     frames = photo_frames([open_image(p) for p in photos], blob)
