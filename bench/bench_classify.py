@@ -190,6 +190,41 @@ def ceiling(blob, xs, workers, batch=8):
     return sum(n for n, _ in done) / max(t for _, t in done)
 
 
+def report(r, prof, sets, args):
+    """Print the figures; True when every route gave identical outputs."""
+    large, load_before = r["images"], r["load_average_1min"]["before"]
+    print(f"bench_classify: {large} photos from {os.path.normpath(DATASET)} (320x240 JPEG) and the same "
+          f"resized to 96x96 and 640x480; {args.workers} workers; best of {args.repeat} runs")
+    print("  where one image's time goes, one process (microseconds per image):")
+    print(f"    {'step':<40}" + "".join(f"{name:>9}" for name in sets))
+    for step in prof["96x96"][0]:
+        print(f"    {step:<40}" + "".join(f"{p[0][step]:>9.0f}" for p in prof.values()))
+    print(f"    {'sum':<40}" + "".join(f"{sum(p[0].values()):>9.0f}" for p in prof.values()))
+    print("    for comparison, Pillow decoding (before simplejpeg):")
+    for step in prof["96x96"][1]:
+        print(f"      {step:<38}" + "".join(f"{p[1][step]:>9.0f}" for p in prof.values()))
+    ok = True
+    for name, p in r["photos"].items():
+        rate = p["images_per_s"]
+        print(f"  {name} photos:")
+        print(f"    plain loop (Pillow + tflite-micro, one by one): {rate['plain']:8.1f} images/s")
+        print(f"    ceiling (exact LiteRT kernels, pre-decoded):     {rate['ceiling']:8.1f} images/s")
+        print(f"    classify:                                        {rate['classify']:8.1f} images/s = "
+              f"{p['classify_vs_plain']:.1f}x the plain loop, {p['classify_vs_ceiling']:.0%} of the ceiling")
+        print(f"    identical int8 outputs: {'yes' if p['identical'] else 'NO'} "
+              f"({large - p['outputs_differing']} of {large} equal to the plain loop's, in every run)")
+        ok = ok and p["identical"]
+    s = r["photos"]["96x96"]
+    print(f"  targets (96x96): 2,000 images/s: {'met' if s['images_per_s']['classify'] >= 2000 else 'NOT met'}; "
+          f"15x the plain loop: {'met' if s['classify_vs_plain'] >= 15 else 'NOT met'}; "
+          f"65% of the ceiling: {'met' if s['classify_vs_ceiling'] >= 0.65 else 'NOT met'}")
+    print(f"  peak RSS: this process {r['peak_rss_mb']['this_process']} MB, "
+          f"largest child {r['peak_rss_mb']['largest_child']} MB")
+    print(f"  load average before/after: {load_before:.2f}/{r['load_average_1min']['after']:.2f} "
+          f"(other work on the machine slows every side)")
+    return ok
+
+
 def main():
     import tempfile
     import numpy as np
@@ -244,35 +279,7 @@ def main():
               "python": platform.python_version(), "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
     tmp.cleanup()
 
-    print(f"bench_classify: {len(large)} photos from {os.path.normpath(DATASET)} (320x240 JPEG) and the same "
-          f"resized to 96x96 and 640x480; {args.workers} workers; best of {args.repeat} runs")
-    print("  where one image's time goes, one process (microseconds per image):")
-    print(f"    {'step':<40}" + "".join(f"{name:>9}" for name in sets))
-    for step in prof["96x96"][0]:
-        print(f"    {step:<40}" + "".join(f"{p[0][step]:>9.0f}" for p in prof.values()))
-    print(f"    {'sum':<40}" + "".join(f"{sum(p[0].values()):>9.0f}" for p in prof.values()))
-    print("    for comparison, Pillow decoding (before simplejpeg):")
-    for step in prof["96x96"][1]:
-        print(f"      {step:<38}" + "".join(f"{p[1][step]:>9.0f}" for p in prof.values()))
-    ok = True
-    for name, p in r["photos"].items():
-        rate = p["images_per_s"]
-        print(f"  {name} photos:")
-        print(f"    plain loop (Pillow + tflite-micro, one by one): {rate['plain']:8.1f} images/s")
-        print(f"    ceiling (exact LiteRT kernels, pre-decoded):     {rate['ceiling']:8.1f} images/s")
-        print(f"    classify:                                        {rate['classify']:8.1f} images/s = "
-              f"{p['classify_vs_plain']:.1f}x the plain loop, {p['classify_vs_ceiling']:.0%} of the ceiling")
-        print(f"    identical int8 outputs: {'yes' if p['identical'] else 'NO'} "
-              f"({len(large) - p['outputs_differing']} of {len(large)} equal to the plain loop's, in every run)")
-        ok = ok and p["identical"]
-    s = r["photos"]["96x96"]
-    print(f"  targets (96x96): 2,000 images/s: {'met' if s['images_per_s']['classify'] >= 2000 else 'NOT met'}; "
-          f"15x the plain loop: {'met' if s['classify_vs_plain'] >= 15 else 'NOT met'}; "
-          f"65% of the ceiling: {'met' if s['classify_vs_ceiling'] >= 0.65 else 'NOT met'}")
-    print(f"  peak RSS: this process {r['peak_rss_mb']['this_process']} MB, "
-          f"largest child {r['peak_rss_mb']['largest_child']} MB")
-    print(f"  load average before/after: {load_before:.2f}/{r['load_average_1min']['after']:.2f} "
-          f"(other work on the machine slows every side)")
+    ok = report(r, prof, list(sets), args)
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "bench_classify.json"), "w") as f:
         json.dump(r, f, indent=2)

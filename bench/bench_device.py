@@ -25,7 +25,7 @@ GOAL = 0.05
 
 def main():
     from host_tools import DEFAULT_BLOB
-    from host_tools.device.measure import measure
+    from host_tools.firmware.measure import measure
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=DEFAULT_BLOB)
     ap.add_argument("--frames", type=int, default=5)

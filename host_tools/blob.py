@@ -1,6 +1,6 @@
 """Write, read and unpack model blobs (format: docs/blob-format.md).
 
-Reading uses firmware/blobfmt.py, the same code the device runs.
+Reading uses firmware/app/blobfmt.py, the same code the device runs.
 """
 import os
 import struct
@@ -8,7 +8,7 @@ import struct
 import numpy as np
 
 from . import UserError
-from .device.device_code import blobfmt
+from .device_code import blobfmt
 
 
 def model_io(model):

@@ -9,7 +9,7 @@ import pytest
 from tests.support import reference, run_cli
 from host_tools import UserError
 from host_tools.blob import pack, read
-from host_tools.device.device_code import blobfmt
+from host_tools.device_code import blobfmt
 
 
 def test_unpack_gives_back_exactly_what_was_packed(default_blob, tmp_path):

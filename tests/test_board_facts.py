@@ -5,7 +5,7 @@
   equals it, the board's heap ends below the LCD ring, and no other host, board or
   test-support file writes one of its addresses.
 - Pixel formats live in host_tools/data/pixels.py on the host; the device's own
-  tables (firmware/preprocess.py, firmware/emuboard.py) and every board's camera
+  tables (firmware/app/preprocess.py, firmware/app/emuboard.py) and every board's camera
   (board.json, board.py, the camera fakes) agree with it.
 """
 import ast
@@ -18,8 +18,9 @@ import pytest
 from tests.support import ROOT
 from host_tools import UserError
 from host_tools.data import pixels
-from host_tools.device import memory_map as mm
+from host_tools.firmware import memory_map as mm
 from host_tools.infer.board_input import device_preprocess
+from host_tools.device.boards import board_module_path
 from tests.support.boards import ALL, INFO
 
 
@@ -89,7 +90,7 @@ def _literal(path, name):
 
 def test_the_device_tables_equal_the_host_table():
     assert device_preprocess().BYTES_PER_PIXEL == pixels.BYTES_PER_PIXEL
-    assert _literal(os.path.join(ROOT, "firmware", "emuboard.py"), "FORMATS") == pixels.FORMATS
+    assert _literal(os.path.join(ROOT, "firmware", "app", "emuboard.py"), "FORMATS") == pixels.FORMATS
     assert set(pixels.FORMATS) == set(pixels.BYTES_PER_PIXEL)
 
 
@@ -98,7 +99,7 @@ def test_every_boards_camera_speaks_a_host_format(board):
     cam = INFO[board]["camera"]
     used = [cam[k] for k in ("format", "format_one_channel") if k in cam] + cam.get("formats", [])
     assert used and set(used) <= set(pixels.FORMATS)
-    with open(os.path.join(ROOT, "boards", board, "board.py")) as f:
+    with open(board_module_path(board)) as f:
         tree = ast.parse(f.read())
     stated = [ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
               and any(getattr(t, "id", None) == "FRAME_FORMAT" for t in n.targets)
@@ -109,7 +110,7 @@ def test_every_boards_camera_speaks_a_host_format(board):
 def test_the_camera_fakes_deliver_host_formats():
     # the format names in the camera fakes' sources (their _FORMATS tables and source() calls)
     names = set()
-    for path in glob.glob(os.path.join(ROOT, "boards", "fakes", "*.py")):
+    for path in glob.glob(os.path.join(ROOT, "host_tools", "emulate", "drivers", "*.py")):
         with open(path) as f:
             tree = ast.parse(f.read())
         names |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)

@@ -15,8 +15,8 @@ from PIL import Image
 
 from tests.support import run_cli
 from tests.support.reference import device_input, file_model_pixels
-from host_tools.device import board_emulation as be
-from host_tools.device.driver_fakes import driver_products
+from host_tools.emulate import board_emulation as be
+from host_tools.emulate.driver_fakes import driver_products
 from host_tools.blob import read
 from host_tools.infer.classify import classify
 from host_tools.infer.engine import TflmEngine

@@ -7,7 +7,7 @@ boards/<board>/board.py on the driver fakes, and the project's own firmware:
 `qemu_m7` (QEMU, `board --board qemu_m7 --run`, its camera in RGB565_BE at
 160x120). Their cameras show real photos in turn (frame n is photo n % 3), so each captured frame can be compared with the
 frame the camera delivered, and each photo written with the device's own
-preprocessing of that frame (firmware/preprocess.py).
+preprocessing of that frame (firmware/app/preprocess.py).
 """
 import base64
 import importlib.util
@@ -26,10 +26,11 @@ from host_tools import UserError
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image
 from host_tools.data.samples import sample_path
-from host_tools.device import board_emulation as be
+from host_tools.device_code import device_imports
+from host_tools.emulate import board_emulation as be
 from host_tools.device import capture as cap
-from host_tools.device import vm_boards as vb
-from host_tools.device.emulated_port import EmulatedBoard
+from host_tools.emulate import vm_boards as vb
+from host_tools.emulate.emulated_port import EmulatedBoard
 from tests.support.fakedevice import FakeDevice
 
 # openmv_h7_plus runs OpenMV firmware 5.x fakes (csi), openmv_h7_plus@4 the 4.6 ones (sensor).
@@ -37,7 +38,7 @@ BOARDS = ["host", "unix", "qemu_m7", "esp32s3_eye", "xiao_esp32s3_sense", "openm
 OPENMV = {"arch": "armv7emdp", "platform": "OpenMV4P-H7", "machine": "OpenMV4P-H7 with STM32H743"}
 FAKE = {"esp32s3_eye": {}, "xiao_esp32s3_sense": {}, "openmv_h7_plus": OPENMV}
 PHOTOS = [sample_path(n) for n in ("astronaut.png", "coffee.png", "chelsea.png")]
-FIRMWARE = os.path.join(ROOT, "firmware")
+FIRMWARE = os.path.join(ROOT, "firmware", "app")
 QEMU_CAMERA = ("RGB565_BE", (160, 120))
 FAKES = BOARDS[3:]
 
@@ -45,7 +46,8 @@ FAKES = BOARDS[3:]
 def firmware_module(name):
     spec = importlib.util.spec_from_file_location(f"capture_test_{name}", os.path.join(FIRMWARE, name + ".py"))
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with device_imports(FIRMWARE):   # its imports of the app's other modules
+        spec.loader.exec_module(module)
     return module
 
 
@@ -59,7 +61,7 @@ class Board:
             self.emulated = EmulatedBoard(name, PHOTOS, blob_path, fps=20).start()
             self.port = self.emulated.port
         elif name == "qemu_m7":
-            from host_tools.device.board_session import start
+            from host_tools.emulate.board_session import start
             self.qemu = start(name, blob_path, PHOTOS, *QEMU_CAMERA, run_app=True)
             self.port = self.qemu.port
         else:
@@ -112,7 +114,7 @@ def camera_frame(board_name, n, blob):
 
 
 def device_pixels(frame, width, height, fmt, size):
-    """firmware/preprocess.py on the frame with the identity input table (q = p - 128),
+    """firmware/app/preprocess.py on the frame with the identity input table (q = p - 128),
     back to 0..255 pixels: what the device feeds the model, before the model's own table."""
     pre = firmware_module("preprocess")
     blob = types.SimpleNamespace(height=size, width=size, channels=3, in_scale=1.0, in_zero=-128,

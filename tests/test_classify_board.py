@@ -1,7 +1,7 @@
 """`classify --board NAME` equals `emulate --board NAME` bit for bit, on every board
 (boards/*/board.json) and real photos of several shapes: the photo becomes the
 board's camera frame by the one shared conversion (host_tools/data/pixels.py), the
-board's own preprocessing (firmware/preprocess.py) runs, then the model.
+board's own preprocessing (firmware/app/preprocess.py) runs, then the model.
 
 The emulated side is each board's own run: the host board's camera, the board
 module on its emulated drivers, or the project's firmware (unix, qemu_m7)."""
@@ -12,9 +12,9 @@ from tests.support import run_cli
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image
 from host_tools.data.samples import sample_path
-from host_tools.device import board_emulation as be
-from host_tools.device import vm_boards as vb
-from host_tools.device.emulate import parse_console, run_firmware
+from host_tools.emulate import board_emulation as be
+from host_tools.emulate import vm_boards as vb
+from host_tools.emulate.emulate import parse_console, run_firmware
 from host_tools.infer.classify import scores
 from tests.support.boards import ALL, HOST, INFO, ON_FIRMWARE
 

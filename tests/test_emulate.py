@@ -1,4 +1,4 @@
-"""`emulate`: firmware/main.py, unchanged, on the host board, against tflite-micro run directly."""
+"""`emulate`: firmware/app/main.py, unchanged, on the host board, against tflite-micro run directly."""
 import json
 import os
 from types import SimpleNamespace
@@ -11,7 +11,7 @@ from tests.support import reference, run_cli
 from host_tools import UserError
 from host_tools.blob import pack, read
 from host_tools.infer.classify import classify
-from host_tools.device.emulate import emulate, main, parse_console, run_firmware
+from host_tools.emulate.emulate import emulate, main, parse_console, run_firmware
 from host_tools.data.images import load_pixels
 from host_tools.quiet import captured_fds
 from host_tools.infer.results import format_line
@@ -170,7 +170,7 @@ def test_default_model_on_the_emulator_equals_classify(default_blob):
 
 
 def test_host_board_camera_and_display(blob_path, tmp_path):
-    from host_tools.device.emulate import _device_imports
+    from host_tools.emulate.emulate import _device_imports
     blob = read(blob_path)
     shape = (blob.height, blob.width, blob.channels)
     frames = [("a", np.full(shape, 7, np.uint8)), ("b", np.zeros((5, 5, 3), np.uint8))]

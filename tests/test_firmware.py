@@ -19,10 +19,10 @@ from PIL import Image
 from skimage import data
 
 from tests.support import ROOT
-from host_tools.device.device_code import FIRMWARE, blobfmt  # puts firmware/ on sys.path
+from host_tools.device_code import FIRMWARE, blobfmt, load_app_module
 
-import postprocess  # noqa: E402
-import preprocess  # noqa: E402
+postprocess = load_app_module("postprocess")
+preprocess = load_app_module("preprocess")
 
 FORMATS = ("RGB888", "RGB565_BE", "RGB565_LE", "GRAY")
 
@@ -242,7 +242,7 @@ def test_top1_uses_the_float32_scale_in_double_precision():
 
 def make_blob(model=b"\x01\x02\x03\x04" * 8, labels=("cat", "dog"), height=96, width=96,
               channels=3, in_q=(1.0, -128), out_q=(1 / 256, -128), arena=12345, version=1):
-    """A blob built by hand from the layout in firmware/blobfmt.py."""
+    """A blob built by hand from the layout in firmware/app/blobfmt.py."""
     table = b"".join(bytes([len(t.encode())]) + t.encode() for t in labels)
     meta = struct.pack("<HHHBBfifiHH", height, width, channels, 1, 1, in_q[0], in_q[1],
                        out_q[0], out_q[1], len(labels), len(table))
@@ -288,10 +288,9 @@ def test_blob_crc_checked_by_the_fallback_too():
 # ---- the MicroPython subset ----
 
 def device_sources():
-    files = sorted(glob.glob(os.path.join(ROOT, "firmware", "*.py")))
-    for path in sorted(glob.glob(os.path.join(ROOT, "boards", "*", "*.py"))):
-        if os.path.basename(os.path.dirname(path)) != "host":  # host board is CPython
-            files.append(path)
+    files = sorted(glob.glob(os.path.join(ROOT, "firmware", "app", "*.py")))
+    files += sorted(glob.glob(os.path.join(ROOT, "boards", "*", "*.py")))   # the host board (CPython) is not here
+    files += sorted(glob.glob(os.path.join(ROOT, "host_tools", "emulate", "drivers", "*.py")))  # run on the unix firmware too
     return files
 
 

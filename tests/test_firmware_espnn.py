@@ -6,7 +6,7 @@ kernels (make firmware BOARD=unix KERNELS=esp-nn; docs/firmware.md, "The ESP32-S
   raw logits, so that a one-unit difference anywhere in conv, depthwise conv, pooling or
   fully connected would show;
 - the arena: measured there, with the ESP32-S3's scratch buffers, it is the arena the ESP32
-  boards give the interpreter (board.json, firmware/esp32cam.py), to the byte;
+  boards give the interpreter (board.json, firmware/app/esp32cam.py), to the byte;
 - the command line: `emulate --board unix --kernels esp-nn`, and its one-line refusals.
 """
 import binascii
@@ -20,9 +20,9 @@ from tests.support import mice_photos, run_cli
 from host_tools.blob import read
 from host_tools.data.images import load_pixels, open_image, quantize_input
 from host_tools.data.samples import CALIBRATION, sample_path
-from host_tools.device import espnn
-from host_tools.device import vm_boards as vb
-from host_tools.device.firmware import firmware_image, image_path
+from host_tools.firmware import espnn
+from host_tools.emulate import vm_boards as vb
+from host_tools.firmware.firmware import firmware_image, image_path
 from host_tools.infer.classify import scores
 from host_tools.infer.engine import TflmEngine
 
@@ -127,9 +127,9 @@ def test_esp32_arena_is_the_measured_espnn_arena(espnn_image, default_blob):
     m = espnn.measure(default_blob)
     assert m["esp-nn"] > m["reference"], "the ESP32-S3's scratch buffers should be in the arena"
     for board in espnn.ESP32_BOARDS:
-        assert espnn.board_extra(board) == m["extra"], f"run python -m host_tools.device.espnn ({board})"
+        assert espnn.board_extra(board) == m["extra"], f"run python -m host_tools.firmware.espnn ({board})"
         assert espnn.esp32_arena(m["blob"], board) == m["esp-nn"]
-    with open(os.path.join(espnn.ROOT, "firmware", "esp32cam.py")) as f:
+    with open(os.path.join(espnn.ROOT, "firmware", "app", "esp32cam.py")) as f:
         assert f"_ARENA_EXTRA = const({m['extra']})" in f.read()
     assert espnn.main(["--check"]) == 0
 

@@ -6,9 +6,9 @@ import sys
 
 from tests.support import firmware as fw
 
-SOURCES = os.path.join(fw.ROOT, "host_tools", "device", "firmware_sources.py")
+SOURCES = os.path.join(fw.ROOT, "host_tools", "firmware", "firmware_sources.py")
 VENDOR = os.path.join(fw.ROOT, "..", "shared", "vendor")
-from host_tools.device import firmware_sources as sources  # noqa: E402
+from host_tools.firmware import firmware_sources as sources  # noqa: E402
 
 
 def run_sources(*args, env=None):

@@ -13,7 +13,7 @@ import tarfile
 import yaml
 
 from tests.support import firmware as fw
-from host_tools.device import firmware_sources as sources
+from host_tools.firmware import firmware_sources as sources
 
 sys.path.insert(0, os.path.join(fw.ROOT, "firmware", "recipe", "esp32s3"))
 import components as esp32  # noqa: E402  (firmware/recipe/esp32s3/components.py)

@@ -15,14 +15,14 @@ from PIL import Image
 
 from tests.support import ROOT, run_cli
 from host_tools import UserError
-from host_tools.device import board_emulation as be
+from host_tools.emulate import board_emulation as be
 from host_tools.device import flash as fl
 from host_tools.blob import pack, read
 from host_tools.infer.classify import classify
 from tests.support.fakedevice import FakeDevice, mpy_value
 from host_tools.data.samples import sample_path
 
-APP = ["app.mpy", "blobfmt.mpy", "board.mpy", "capture.mpy", "emuboard.mpy", "esp32cam.mpy", "main.py", "model.blob", "postprocess.mpy",
+APP = ["app.mpy", "blobfmt.mpy", "board.mpy", "capture.mpy", "esp32cam.mpy", "main.py", "model.blob", "postprocess.mpy",
        "preprocess.mpy", "preprocess_viper.mpy", "ui.mpy"]
 
 
@@ -78,7 +78,7 @@ def test_flash_deploys_and_the_deployed_app_equals_classify(device, default_blob
                                 fl.Target(mpy_value(6, 3, "xtensawin"))))
     assert tree(root) == {n: hashlib.sha256(d).hexdigest() for n, d in built.items()}
     assert (root / "model.blob").read_bytes() == open(default_blob, "rb").read()
-    assert (root / "main.py").read_bytes() == open(os.path.join(ROOT, "firmware", "main.py"), "rb").read()
+    assert (root / "main.py").read_bytes() == open(os.path.join(ROOT, "firmware", "app", "main.py"), "rb").read()
     assert (root / "preprocess_viper.mpy").read_bytes()[:3] == b"M\x06\x2b"  # v6.3, xtensawin
 
     # The app it boots: the emulated board on the deployed model gives classify's answers
@@ -160,7 +160,7 @@ def test_a_board_without_mpy_support_gets_the_sources(device, default_blob):
     dev = device(has_mpy=False)
     flash_quietly("esp32s3_eye", dev.port, default_blob)
     names = sorted(os.listdir(device.root))
-    assert names == ["app.py", "blobfmt.py", "board.py", "capture.py", "emuboard.py", "esp32cam.py", "main.py", "model.blob",
+    assert names == ["app.py", "blobfmt.py", "board.py", "capture.py", "esp32cam.py", "main.py", "model.blob",
                      "postprocess.py", "preprocess.py", "preprocess_viper.py", "ui.py"]
     assert (device.root / "board.py").read_bytes() == open(be.board_module_path("esp32s3_eye"), "rb").read()
 

@@ -17,7 +17,7 @@ from host_tools.blob import read
 from test_flash import device, flash_quietly, other_blob, tree  # noqa: F401 - fixtures
 
 OLD_MAIN = b"import board\nimport app\n\napp.main(board)   # the previous release's main.py\n"
-NEW_MAIN = open(os.path.join(ROOT, "firmware", "main.py"), "rb").read()
+NEW_MAIN = open(os.path.join(ROOT, "firmware", "app", "main.py"), "rb").read()
 
 
 def previous_app(device, blob):

@@ -2,11 +2,11 @@
 VM (the project's unix firmware), with its emulated drivers.
 
 The boards come from boards/*/board.json:
-- a real board (ESP32-S3-EYE, XIAO, OpenMV) runs its board.py and firmware/app.py on the
-  driver fakes of boards/fakes, once per driver combination it can meet (the ESP32
+- a real board (ESP32-S3-EYE, XIAO, OpenMV) runs its board.py and firmware/app/app.py on the
+  driver fakes of host_tools/emulate/drivers, once per driver combination it can meet (the ESP32
   boards: driver_fakes.driver_products; OpenMV: every firmware its fakes follow);
 - a board that runs the project's own firmware (unix, qemu_m7) runs the deployed app
-  with the camera's heap lock (firmware/emuboard.py, LOCK);
+  with the camera's heap lock (firmware/app/emuboard.py, LOCK);
 - the host board runs on CPython only (it draws with Pillow): it has no MicroPython loop.
 
 From the end of the second capture to the end of the run, micropython.heap_lock() holds:
@@ -29,13 +29,13 @@ from host_tools.blob import read
 from host_tools.data.images import open_image
 from host_tools.data.pixels import camera_frame, camera_spec
 from host_tools.data.samples import sample_path
-from host_tools.device import vm_boards as vb
-from host_tools.device.driver_fakes import FAKES_DIR, OPENMV_FIRMWARES, driver_products
+from host_tools.emulate import vm_boards as vb
+from host_tools.emulate.driver_fakes import FAKES_DIR, OPENMV_FIRMWARES, driver_products
 from host_tools.infer.classify import scores
 from tests.support.boards import INFO, ON_FAKES, ON_FIRMWARE
 from tests.support.micropython_vm import run_micropython
 
-FIRMWARE = os.path.join(ROOT, "firmware")
+FIRMWARE = os.path.join(ROOT, "firmware", "app")
 PHOTOS = ("astronaut.png", "coffee.png", "chelsea.png")
 
 # Driver code that may allocate: (fake module, class or None for a module function,
@@ -263,7 +263,7 @@ def case_id(case):
 
 
 def board_folder(folder, board, openmv, drivers, blob_path, frames):
-    """The VM's working folder: firmware/*.py, board.py, the fakes this case has, the frames."""
+    """The VM's working folder: firmware/app/*.py, board.py, the fakes this case has, the frames."""
     for f in os.listdir(FIRMWARE):
         if f.endswith(".py"):
             shutil.copy(os.path.join(FIRMWARE, f), folder)

@@ -6,8 +6,8 @@ firmware recipe when missing).
   on the real default blob and on frames made from a real photo in every camera
   format, and the preprocessing hot path allocates nothing (micropython.heap_lock);
   both the viper kernel (native x64 code) and the portable one run, each checked by name;
-- the real board modules run the real app (firmware/app.py) under MicroPython
-  against the driver fakes of boards/fakes/, the model running in the firmware's
+- the real board modules run the real app (firmware/app/app.py) under MicroPython
+  against the driver fakes of host_tools/emulate/drivers/, the model running in the firmware's
   own tflm module; the results equal the CPython emulation's.
 
 The VM runs in a temporary folder, which the code here calls /input.
@@ -22,14 +22,14 @@ import numpy as np
 import pytest
 
 from tests.support import ROOT
-from host_tools.device import board_emulation as be
+from host_tools.emulate import board_emulation as be
 from host_tools.blob import read
-from host_tools.device.device_code import blobfmt
+from host_tools.device_code import blobfmt
 from host_tools.data.images import open_image
 from host_tools.data.samples import sample_path
 from tests.support.micropython_vm import run_micropython
 
-FIRMWARE = os.path.join(ROOT, "firmware")
+FIRMWARE = os.path.join(ROOT, "firmware", "app")
 FORMATS = ("RGB565_BE", "RGB565_LE", "GRAY", "RGB888")
 SIZES = ((96, 96), (160, 120))
 

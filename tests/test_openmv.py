@@ -10,7 +10,7 @@ import pytest
 from tests.support import run_cli
 from host_tools.blob import read
 from host_tools.data.images import open_image
-from host_tools.device import board_emulation as be
+from host_tools.emulate import board_emulation as be
 from host_tools.infer.engine import TflmEngine
 from tests.support.reference import device_input
 

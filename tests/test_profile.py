@@ -7,7 +7,7 @@ import pytest
 from host_tools import UserError
 from host_tools.blob import pack, read
 from tests.support import reference, run_cli
-from host_tools.model.profile import board_fit, check_fit, fit_message, profile
+from host_tools.device.fit import board_fit, check_fit, fit_message, profile
 
 
 def _mobilenet_v1_macs(size=96, alpha=0.25, classes=2):

@@ -140,7 +140,7 @@ def test_flash_piped_prints_a_start_and_an_end_line_for_each_large_file(board, o
     lines = large_file_lines(out, "model.blob")
     assert lines[0] == f"{size:,} bytes  copying" and lines[2] == f"{size:,} bytes  copied, sha256 checked"
     assert re.fullmatch(rf"{size:,} bytes  sent in \d+\.\d s", lines[1]) and len(lines) == 3
-    assert large_file_lines(out, "main.py") == [f"{os.path.getsize(os.path.join(ROOT, 'firmware', 'main.py')):,}"
+    assert large_file_lines(out, "main.py") == [f"{os.path.getsize(os.path.join(ROOT, 'firmware', 'app', 'main.py')):,}"
                                                 f" bytes  copied, sha256 checked"]   # small: no progress
 
 

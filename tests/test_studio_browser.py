@@ -95,7 +95,7 @@ def upload(driver, paths, label):
 
 
 def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
-    from host_tools.device.emulated_port import EmulatedBoard
+    from host_tools.emulate.emulated_port import EmulatedBoard
     d, url = browser, studio.url
     data = tmp_path / "photos"
 

@@ -10,7 +10,7 @@ from tests.support import DATASET
 from host_tools.blob import read
 from host_tools.infer.classify import classify
 from host_tools.infer.evaluate import evaluate
-from host_tools.model.profile import profile
+from host_tools.device.fit import profile
 from tests.support.studio_client import studio  # noqa: F401 (fixture)
 
 MICE = os.path.join(DATASET, "train")

@@ -5,7 +5,7 @@ and unix (x64). The firmware is built by its recipe when missing (make firmware)
   equal classify's on real photos, and the frame loop allocates nothing (heap locked
   between captures from the second frame on, and the heap does not grow);
 - RGB565 in both byte orders and gray at 160x120: equal to the same frames through
-  firmware/preprocess.py and tflite-micro on CPython;
+  firmware/app/preprocess.py and tflite-micro on CPython;
 - the viper kernel (native code for x64 and armv7emdp) equals the portable kernel and
   the numpy reference of docs/preprocessing.md in every frame format.
 """
@@ -18,8 +18,8 @@ import pytest
 from tests.support import mice_photos, run_cli
 from host_tools.blob import read
 from host_tools.data.images import open_image
-from host_tools.device import board_emulation as be
-from host_tools.device import vm_boards as vb
+from host_tools.emulate import board_emulation as be
+from host_tools.emulate import vm_boards as vb
 from host_tools.infer.classify import scores
 from tests.support.boards import ON_FIRMWARE
 
@@ -51,8 +51,8 @@ def test_default_frames_equal_classify_and_the_loop_allocates_nothing(board, def
 
 
 def cpython_reference(frames, blob_path):
-    """The frames through firmware/preprocess.py (portable kernels) and tflite-micro on CPython."""
-    from host_tools.device.device_code import device_imports
+    """The frames through firmware/app/preprocess.py (portable kernels) and tflite-micro on CPython."""
+    from host_tools.device_code import device_imports
     b = read(blob_path)
     runner = be.TflmRunner(bytes(b.model), b.arena_size)
     with device_imports(be.FIRMWARE_DIR):

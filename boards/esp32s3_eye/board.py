@@ -1,11 +1,11 @@
 """Espressif ESP32-S3-EYE: OV2640 camera, 240x240 ST7789 LCD, tflite-micro (`tflm` or microlite).
 
-Copied to the device as board.mpy; firmware/main.py runs
+Copied to the device as board.mpy; firmware/app/main.py runs
 
     import board, app
     app.main(board)
 
-The camera, LCD and interpreter adapters are firmware/esp32cam.py's (shared with
+The camera, LCD and interpreter adapters are firmware/app/esp32cam.py's (shared with
 the XIAO ESP32S3 Sense); this module holds the board's pins and levels. The
 drivers (camera API, st7789 or st7789py, tflm or microlite) are recognised at run
 time by what their modules have; docs/boards.md says which firmware has them.

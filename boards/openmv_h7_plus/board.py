@@ -1,6 +1,6 @@
 """OpenMV Cam H7 Plus: camera at 320x240 RGB565, optional LCD shield, OpenMV's `ml`.
 
-Copied to the device as board.mpy; firmware/main.py runs
+Copied to the device as board.mpy; firmware/app/main.py runs
 
     import board, app
     app.main(board)

@@ -2,19 +2,19 @@
 with the `tflm` module (tflite-micro, CMSIS-NN kernels). An OpenMV H7 Plus class board
 whose camera and LCD live in RAM.
 
-Copied to the board as board.mpy; firmware/main.py runs
+Copied to the board as board.mpy; firmware/app/main.py runs
 
     import board, app
     app.main(board)
 
 - camera(): the host preloads the frames into RAM at _FRAMES (QEMU's
-  `-device loader,...,force-raw=on`), after a header (firmware/emuboard.py);
+  `-device loader,...,force-raw=on`), after a header (firmware/app/emuboard.py);
   capture() hands out views of them, never a copy.
 - display(): a 128x160 framebuf RGB565 panel, like OpenMV's LCD shield; each
   shown picture is copied into a ring at _LCD, which the host reads back as PNG files.
 - interpreter(): `tflm`, running the model where it lies.
 The addresses are firmware/recipe/qemu_m7/memory_map.h's, copied below by
-host_tools/device/memory_map.py (a test checks the copy).
+host_tools/firmware/memory_map.py (a test checks the copy).
 """
 import micropython
 import uctypes
@@ -25,7 +25,7 @@ import emuboard
 MODEL_PATH = "model.blob"   # in the folder the app runs in: ROMFS, or the RAM disk
 
 # The firmware's memory map (its one source is the C header; the device cannot read it):
-# --- generated from firmware/recipe/qemu_m7/memory_map.h (python -m host_tools.device.memory_map)
+# --- generated from firmware/recipe/qemu_m7/memory_map.h (python -m host_tools.firmware.memory_map)
 _FRAMES = const(0x60D00000)   # M7_FRAMES_ADDR
 _FRAMES_MAX = const(0x00300000)   # M7_FRAMES_BYTES
 _LCD = const(0x60800000)   # M7_LCD_ADDR

@@ -1,13 +1,13 @@
 """The project's firmware built for MicroPython's unix port (x64): MicroPython with
 the `tflm` module (tflite-micro, reference kernels), for fast and broad tests.
 
-Copied to the board's folder as board.mpy; firmware/main.py runs
+Copied to the board's folder as board.mpy; firmware/app/main.py runs
 
     import board, app
     app.main(board)
 
 - camera(): the frames are the file frames.bin in the folder the app runs in
-  (a header, then the frames; firmware/emuboard.py); capture() reads each into
+  (a header, then the frames; firmware/app/emuboard.py); capture() reads each into
   one buffer made at start.
 - display(): a 128x160 framebuf RGB565 panel; each shown picture is appended to
   lcd.bin, which the host turns into PNG files.

@@ -1,6 +1,6 @@
 """Seeed Studio XIAO ESP32S3 Sense: OV2640 camera, no screen, tflite-micro (`tflm` or microlite).
 
-Copied to the device as board.mpy; firmware/main.py runs
+Copied to the device as board.mpy; firmware/app/main.py runs
 
     import board, app
     app.main(board)
@@ -9,7 +9,7 @@ There is no display: display() returns None, the results go to the serial line
 (one `@result {...}` line per frame), and the user LED (GPIO21, lit when driven
 low) is on while class 0 of the model (e.g. "person") is the top class.
 
-The camera and interpreter adapters are firmware/esp32cam.py's (shared with the
+The camera and interpreter adapters are firmware/app/esp32cam.py's (shared with the
 ESP32-S3-EYE); this module holds the board's pins. The drivers (camera API,
 tflm or microlite) are recognised at run time by what their modules have;
 docs/boards.md says which firmware has them.

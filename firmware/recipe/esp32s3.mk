@@ -20,7 +20,7 @@ esp32s3_eye xiao_esp32s3_sense:
 	  echo "make firmware BOARD=$@: needs ESP-IDF $(IDF_VERSION), not found (no idf.py on PATH or IDF_PATH unset); $(ESP_GUIDE)" >&2; exit 2; }
 	@v=$$(idf.py --version 2>/dev/null); echo "$$v" | grep -qE '(^|[^0-9.])$(subst .,\.,$(IDF_VERSION))([^0-9]|$$)' || { \
 	  echo "make firmware BOARD=$@: needs ESP-IDF $(IDF_VERSION), found '$$v'; $(ESP_GUIDE)" >&2; exit 2; }
-	@$(PYTHON) host_tools/device/firmware_sources.py micropython micropython-lib
+	@$(PYTHON) host_tools/firmware/firmware_sources.py micropython micropython-lib
 	@mkdir -p $(FW_OUT)
 	@$(PYTHON) $(ESP_DIR)/components.py --port $(ESP_PORT) --src $(SRC) --cmake $(ABS)/$(ESP_OUT).cmake
 	cd $(ESP_PORT) && idf.py -B $(ABS)/$(ESP_OUT) -D MICROPY_BOARD=ESP32_GENERIC_S3 \

@@ -30,7 +30,7 @@ firmware:
 	@$(MAKE) --no-print-directory -f $(RECIPE)/firmware.mk $(BOARD)
 
 sources:
-	@$(PYTHON) host_tools/device/firmware_sources.py
+	@$(PYTHON) host_tools/firmware/firmware_sources.py
 
 mpy-cross: sources
 	@$(MAKE) --no-print-directory -j$(JOBS) -C $(MPY_DIR)/mpy-cross

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .. import UserError
-from ..device.device_code import blobfmt
+from ..device_code import blobfmt
 from . import nearcopies
 from .images import ImageError, load_pixels, not_a_file
 from ..progress import bar

@@ -4,9 +4,9 @@
     frame = camera_frame(photo, *spec)            # what that camera delivers for a decoded photo
     rgb = decode_frame(frame, width, height, fmt) # (H, W, 3) uint8, as the device app reads it
 
-FORMATS is in the order of the frames header of firmware/emuboard.py. The device
-code keeps its own copy of the table (firmware/preprocess.py BYTES_PER_PIXEL,
-firmware/emuboard.py FORMATS: it cannot import host code); tests check that they
+FORMATS is in the order of the frames header of firmware/app/emuboard.py. The device
+code keeps its own copy of the table (firmware/app/preprocess.py BYTES_PER_PIXEL,
+firmware/app/emuboard.py FORMATS: it cannot import host code); tests check that they
 equal this one. Every host module that needs a format, a frame or an RGB565
 decoder takes it from here.
 """

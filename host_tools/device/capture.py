@@ -28,7 +28,7 @@ from PIL import Image
 from .. import UserError
 from ..data.dataset import check_label
 from ..infer.results import parse_result_line
-from .board_emulation import BYTES_PER_PIXEL, camera_view
+from ..data.pixels import BYTES_PER_PIXEL, decode_frame as camera_view
 from .monitor import _why
 from .ports import check as check_port
 from .transport import Cancelled

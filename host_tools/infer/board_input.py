@@ -9,30 +9,23 @@ scores) equal what the emulated board computes:
 1. the photo becomes the board's camera frame: its size, pixel format and byte
    order from board.json (host_tools/data/pixels.py camera_spec and camera_frame,
    the conversion the emulated cameras use);
-2. the device's own preprocessing, firmware/preprocess.py, unchanged: the largest
+2. the device's own preprocessing, firmware/app/preprocess.py, unchanged: the largest
    centred square sampled by nearest neighbour, RGB565 widened, the input table.
 
 A 96x96 RGB888 camera gives exactly classify's input; a larger frame (OpenMV's
 320x240) or RGB565 gives a slightly different picture, hence different scores.
 """
-import importlib.util
-import os
-
 import numpy as np
 
-from .. import ROOT
 from ..data.images import open_image
 from ..data.pixels import camera_frame, camera_spec
+from ..device_code import load_app_module
 
 
 def device_preprocess():
-    """firmware/preprocess.py, loaded from its file under its own module object
+    """firmware/app/preprocess.py, loaded from its file under its own module object
     (no sys.path change; on CPython it runs its portable kernels)."""
-    path = os.path.join(ROOT, "firmware", "preprocess.py")
-    spec = importlib.util.spec_from_file_location("device_preprocess", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_app_module("preprocess")
 
 
 class _Blob:

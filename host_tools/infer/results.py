@@ -20,7 +20,7 @@ def result(image, scores, blob):
     }
 
 
-RESULT_PREFIX = "@result "  # what firmware/app.py prints before each frame's JSON
+RESULT_PREFIX = "@result "  # what firmware/app/app.py prints before each frame's JSON
 
 
 def parse_result_line(line):

@@ -38,7 +38,7 @@ def board_table(blob_path):
     A board whose data file lacks the budget figures is listed as "not checked", not left out.
     """
     from ..device.boards import board_names, load_board
-    from ..model.profile import fit_message, profile
+    from ..device.fit import fit_message, profile
     boards, unchecked = [], []
     for name in board_names():
         try:
@@ -72,7 +72,7 @@ def serial_ports(emulated=None):
 
 def takes_flash_emulated(name):
     """Of the emulated boards, only qemu_m7 runs MicroPython with a raw REPL: the others
-    run the app on CPython (host_tools/device/emulated_port.py) and have nothing to flash."""
+    run the app on CPython (host_tools/emulate/emulated_port.py) and have nothing to flash."""
     return name == "qemu_m7"
 
 

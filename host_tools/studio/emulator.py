@@ -1,6 +1,6 @@
 """No board yet: the device app on an emulated board, with the model, watched like a real one.
 
-The board is capture's EmulatedBoard (host_tools/device/emulated_port.py): the
+The board is capture's EmulatedBoard (host_tools/emulate/emulated_port.py): the
 unchanged app for a board, in a child process, with a pseudo-terminal as its
 serial line and a camera that shows a few of the photo folder's photos in turn.
 The Device page then reads that line as it reads a real board's.
@@ -16,7 +16,7 @@ PHOTOS_PER_CLASS = 3
 
 def emulated_boards():
     """Boards the app can run on here: every boards/*/board.json (host is the emulator board)."""
-    from ..device.board_emulation import board_names
+    from ..emulate.board_emulation import board_names
     return board_names()
 
 
@@ -38,7 +38,7 @@ class Emulator:
         self.starting = False
 
     def start(self, name, photos, model_path, monitor):
-        from ..device.emulated_port import EmulatedBoard
+        from ..emulate.emulated_port import EmulatedBoard
         if name not in emulated_boards():
             raise UserError(f"unknown board {name!r}; boards: {', '.join(emulated_boards())}")
         images = camera_photos(photos)

@@ -153,7 +153,7 @@ def model_figures(blob_path, keras_model, tflite, blob, arena):
     arena: (allocated, smallest) bytes from profile.measured_arena. If profiling
     fails, MACs are counted from the Keras model instead.
     """
-    from ..model.profile import profile
+    from ..device.fit import profile
     figures = {"model_bytes": len(tflite), "blob_bytes": len(blob), "arena_bytes": arena[0],
                "arena_bytes_min": arena[1], "macs": keras_macs(keras_model),
                "params": int(keras_model.count_params())}
@@ -253,7 +253,7 @@ def _train_into(cfg, data, tmp, seconds, arena_child=None):
 
     from ..model.backbones import build
     from ..blob import pack
-    from ..device.device_code import blobfmt
+    from ..device_code import blobfmt
     from ..model.profile import measured_arena
     from .report import write_report
 

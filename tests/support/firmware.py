@@ -9,8 +9,8 @@ import subprocess
 import sys
 import tempfile
 
-from host_tools.device.memory_map import memory_map
-from host_tools.device.qemu import Qemu
+from host_tools.firmware.memory_map import memory_map
+from host_tools.firmware.qemu import Qemu
 from tests.support import ROOT
 
 UNIX_MICROPYTHON = os.path.join(ROOT, "build", "firmware", "unix", "micropython")

@@ -1,7 +1,7 @@
 """Run code in the real MicroPython VM: the project's unix firmware (make firmware BOARD=unix),
 built by the firmware recipe if needed. Native code (viper) runs: the .mpy arch is x64."""
 
-from host_tools.device.firmware import firmware_image
+from host_tools.firmware.firmware import firmware_image
 from tests.support.firmware import run_unix
 
 GUEST_ERROR = "GUEST ERROR"

@@ -21,7 +21,7 @@ from tests.support import DATASET, ROOT
 
 # name: (module, tests run against each mutant (pytest arguments))
 TARGETS = {
-    "preprocess": ("firmware/preprocess.py",
+    "preprocess": ("firmware/app/preprocess.py",
                    ["tests/test_firmware.py", "-k", "not micropython and not mpy_cross and not blob"]),
     "blob": ("host_tools/blob.py", ["tests/test_blob.py", "tests/test_profile.py", "-k",
                                     "not header_arena and not inspect and not text_report and not default_model"]),
@@ -55,17 +55,17 @@ def scratch(name, module, selection):
         if not os.path.exists(link):
             os.symlink(DATASET, link)
     source = module.split("/")[0]
-    if source == "firmware":
+    app = os.path.join("firmware", "app")
+    if module.startswith("firmware/app/"):
         # The device modules are imported by their own names (`import preprocess`), so mutmut
         # must name their mutants so too: it drops a leading "src." from a module's name.
-        os.rename(os.path.join(where, "firmware"), os.path.join(where, "src"))
+        os.rename(os.path.join(where, app), os.path.join(where, "src"))
         for folder in (where, os.path.join(where, "mutants")):
-            os.makedirs(folder, exist_ok=True)
-            os.symlink("src", os.path.join(folder, "firmware"))
-        source, module = "src", "src/" + module.split("/", 1)[1]
-    # mutmut copies the source folder and tests itself; firmware/ is a link to src/ when mutated
-    copied = [p for p in COPIED
-              if p not in (source, "tests", "pyproject.toml") and not (p == "firmware" and source == "src")]
+            os.makedirs(os.path.join(folder, "firmware"), exist_ok=True)
+            os.symlink(os.path.join("..", "src"), os.path.join(folder, app))
+        source, module = "src", "src/" + module.split("/", 2)[2]
+    # mutmut copies the source folder and tests itself; firmware/app is a link to src/ when mutated
+    copied = [p for p in COPIED if p not in (source, "tests", "pyproject.toml")]
     with open(os.path.join(where, "pyproject.toml"), "a", encoding="utf-8") as f:
         f.write("\n[tool.mutmut]\n"
                 f"source_paths = [{json.dumps(source)}]\n"

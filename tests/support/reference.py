@@ -63,7 +63,7 @@ def unix_firmware_arena(model_path, arena_size):
     """arena_used of the project's unix firmware (the device's tflite-micro build) for a
     .tflite file, given arena_size bytes."""
     from tests.support.firmware import run_unix
-    from host_tools.device.firmware import firmware_image
+    from host_tools.firmware.firmware import firmware_image
     firmware_image("unix")
     status, out, err = run_unix(f"import tflm\nmodel = open({str(model_path)!r}, 'rb').read()\n"
                                 f"print(tflm.Interpreter(model, {int(arena_size)}).arena_used)\n")

@@ -32,7 +32,7 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _VERSION = re.compile(r"^v?\d+\.\d+\.\d+(~\d+)?$")
 
 sys.path.insert(0, ROOT)
-from host_tools.device import firmware_sources  # noqa: E402  (after the path is set)
+from host_tools.firmware import firmware_sources  # noqa: E402  (after the path is set)
 
 
 class RecipeError(Exception):

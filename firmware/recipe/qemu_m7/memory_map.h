@@ -1,6 +1,6 @@
 // Fixed memory map of the project's qemu_m7 firmware (QEMU mps2-an500, Cortex-M7).
 // The one source of these addresses: the host tools parse this file
-// (host_tools/device/memory_map.py), and boards/qemu_m7/board.py carries a copy
+// (host_tools/firmware/memory_map.py), and boards/qemu_m7/board.py carries a copy
 // generated from it (a test fails when the copy drifts).
 // docs/firmware.md explains it; the host preloads frames with
 // `-device loader,file=F,addr=M7_FRAMES_ADDR,force-raw=on`.

@@ -7,7 +7,7 @@ scratch-buffer sizes (firmware/tflm/esp_nn_s3.h). So the arena tflite-micro plan
 holds the S3's scratch buffers.
 
     used = arena_used(model_bytes, "esp-nn")      # bytes the interpreter used
-    python -m host_tools.device.espnn [--check]   # the ESP32 boards' arena figure
+    python -m host_tools.firmware.espnn [--check]   # the ESP32 boards' arena figure
 
 The ESP32 boards give the interpreter the blob's arena (measured with the reference
 kernels) plus budget.arena_extra_bytes of their board.json: for the default model,
@@ -15,13 +15,13 @@ exactly what takes the blob's figure to the arena measured with the ESP-NN kerne
 no longer holds the measured figure.
 """
 import argparse
-import json
 import os
-import struct
 import sys
 
 from .. import DEFAULT_BLOB, ROOT, UserError
-from .boards import BOARDS_DIR
+from ..device.esp32_arena import board_extra, esp32_arena, esp32_blob  # noqa: F401
+from .run import run_code
+from ..blob import read
 
 ESP32_BOARDS = ("esp32s3_eye", "xiao_esp32s3_sense")
 # trial arena: far above what MobileNet 0.25 at 96x96 needs; half the unix board's heap
@@ -36,7 +36,6 @@ print('@arena', it.arena_used)
 def arena_used(model, kernels=None):
     """Arena bytes tflite-micro's MicroInterpreter uses for model (bytes) on the unix
     firmware with these kernels (None: reference; "esp-nn": the ESP32-S3's)."""
-    from .vm_boards import run_code
     lines = run_code("unix", {"model.tflite": bytes(model)}, _CODE % _TRIAL_ARENA, kernels=kernels)
     for line in lines:
         if line.startswith("@arena "):
@@ -48,36 +47,14 @@ def arena_used(model, kernels=None):
 def measure(blob_path=DEFAULT_BLOB):
     """{blob, reference, esp-nn, extra}: the arena bytes the blob's header records, and
     those of its model with each kernel set; extra takes the blob's figure to esp-nn's."""
-    from ..blob import read
     b = read(blob_path)
     model = bytes(b.model)
     ref, esp = arena_used(model), arena_used(model, "esp-nn")
     return {"blob": b.arena_size, "reference": ref, "esp-nn": esp, "extra": esp - b.arena_size}
 
 
-def board_extra(board):
-    """budget.arena_extra_bytes of an ESP32 board's board.json."""
-    with open(os.path.join(BOARDS_DIR, board, "board.json")) as f:
-        return json.load(f)["budget"]["arena_extra_bytes"]
-
-
-def esp32_arena(blob_arena, board="esp32s3_eye"):
-    """The arena an ESP32 board gives the interpreter for a blob whose header records blob_arena."""
-    return blob_arena + board_extra(board)
-
-
-def esp32_blob(blob_bytes, board="esp32s3_eye"):
-    """The blob with its header's arena field (outside the CRC) set to the arena the ESP32
-    board gives the interpreter: the app on the unix firmware then allocates what the
-    ESP32 allocates."""
-    from .device_code import blobfmt
-    off = struct.calcsize(blobfmt.HEADER[:-2])   # the arena field is the last but one
-    (arena,) = struct.unpack_from("<I", blob_bytes, off)
-    return blob_bytes[:off] + struct.pack("<I", esp32_arena(arena, board)) + blob_bytes[off + 4:]
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m host_tools.device.espnn", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m host_tools.firmware.espnn", description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=DEFAULT_BLOB, help="blob to measure (default: the default model)")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 if an ESP32 board.json's budget.arena_extra_bytes is not the measured figure")

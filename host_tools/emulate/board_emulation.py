@@ -2,7 +2,7 @@
 
 boards/NAME/board.py runs unchanged. Its driver modules (`camera`, `tflm` or
 `microlite`, `st7789` or `st7789py`, `machine`, `framebuf`; OpenMV's `omv`, `csi`,
-`sensor`, `image`, `display`, `ml`) are replaced by the fakes in boards/fakes/,
+`sensor`, `image`, `display`, `ml`) are replaced by the fakes in host_tools/emulate/drivers/,
 which follow the real drivers' sources (driver_fakes.py: the ESP32 boards' driver
 combination; OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
 
@@ -15,7 +15,7 @@ combination; OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
 - the interpreter modules run the model in tflite-micro's own Python runtime;
 - the displays keep their pixels, written here as PNG files.
 
-The app (firmware/app.py) then runs as on the device. stdout carries exactly what
+The app (firmware/app/app.py) then runs as on the device. stdout carries exactly what
 the board prints on its serial line; notes about the screen and the LED go to
 stderr. With --json, one object per frame instead: the @result fields plus the
 image, and the LED state or the LCD picture.
@@ -27,43 +27,31 @@ own geometry, which `classify`'s bilinear resize does not reproduce.
 """
 import contextlib
 import io
-import json
 import os
 import sys
 import tempfile
 import traceback
 
-from .. import DEFAULT_BLOB, ROOT, UserError
-from .device_code import device_imports
+from .. import DEFAULT_BLOB, UserError
+from ..device import boards as registry
+from ..device.boards import BOARDS_DIR, board_info, board_module_path  # noqa: F401
+from ..device_code import APP_DIR, device_imports
 from .driver_fakes import (CAMERA_DRIVERS, DISPLAY_DRIVERS, FAKES_DIR, OPENMV_FIRMWARES,  # noqa: F401
                            RUNTIMES, TflmRunner, _load, driver_choice, fake_drivers, led_on, screen)
 from ..data.pixels import (BYTES_PER_PIXEL, camera_frame, decode_frame, encode_frame,  # noqa: F401
                            frame_pixels, rgb565_image)
-from ..infer.results import parse_result_line
+from ..infer.results import dequantize, format_line, parse_result_line
+from ..data.images import ImageError, open_image
+from ..blob import read
 
-BOARDS_DIR = os.path.join(ROOT, "boards")
-FIRMWARE_DIR = os.path.join(ROOT, "firmware")
+FIRMWARE_DIR = APP_DIR
 
 
-# --- boards -----------------------------------------------------------------
+# --- boards: the registry, host_tools/device/boards.py ---------------------------
 
 def board_names():
-    """Every folder of boards/ with a board.json, sorted."""
-    return sorted(d for d in os.listdir(BOARDS_DIR)
-                  if os.path.isfile(os.path.join(BOARDS_DIR, d, "board.json")))
-
-
-def board_info(name):
-    """The board's data file as a dict; UserError naming the boards if there is none."""
-    names = board_names()
-    if name not in names:
-        raise UserError(f"unknown board {name!r}; boards: {', '.join(names)}")
-    with open(os.path.join(BOARDS_DIR, name, "board.json")) as f:
-        return json.load(f)
-
-
-def board_module_path(name):
-    return os.path.join(BOARDS_DIR, name, "board.py")
+    """Every board the app can run on here (boards/*/board.json and the host emulator board)."""
+    return registry.board_names(host=True)
 
 
 # --- camera frames: host_tools/data/pixels.py (these names are kept for their users) ---
@@ -76,11 +64,18 @@ camera_view = decode_frame
 def load_board(name):
     """boards/NAME/board.py as the module `board` (call inside fake_drivers()).
 
-    Its imports of shared device modules (firmware/esp32cam.py) find them in
-    firmware/, which host_tools.device.device_code keeps on sys.path.
+    Its imports of shared device modules (firmware/app/esp32cam.py) find them in
+    firmware/app/, on sys.path while it loads.
     """
     board_info(name)
-    return _load("board", board_module_path(name))
+    added = FIRMWARE_DIR not in sys.path
+    if added:
+        sys.path.insert(0, FIRMWARE_DIR)
+    try:
+        return _load("board", board_module_path(name))
+    finally:
+        if added:
+            sys.path.remove(FIRMWARE_DIR)
 
 
 # --- running the app ----------------------------------------------------------
@@ -189,7 +184,7 @@ def run_main(board, model_path, fakes, end_line=lambda: None):
 
 def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=None, openmv="5",
         camera_api=None, **drivers):
-    """Run firmware/app.py with boards/BOARD/board.py on the fakes, one frame per image.
+    """Run firmware/app/app.py with boards/BOARD/board.py on the fakes, one frame per image.
 
     echo: a stream that receives the board's output lines as they come.
     device_dir: the working directory the board sees as its filesystem
@@ -198,7 +193,6 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=
     runtime (driver_fakes; the defaults are the project's firmware); camera_api is
     the old name of camera_driver. Returns an Emulation.
     """
-    from ..data.images import open_image
 
     if camera_api is not None:
         drivers.setdefault("camera_driver", camera_api)
@@ -251,7 +245,6 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=
 def open_images(paths):
     """(readable paths, their decoded images, how many could not be read); each
     unreadable one gets one line on stderr."""
-    from ..data.images import ImageError, open_image
     good, photos, failed = [], [], 0
     for path in paths:
         try:
@@ -270,8 +263,6 @@ def main(args):
     per image, in order), plus "led" / "lcd" in JSON; the board's other serial
     output and notes about its LED and LCD go to stderr.
     """
-    from ..blob import read
-    from ..infer.results import dequantize, format_line
 
     drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
     driver_choice(board_info(args.board), **drivers)  # an unknown board or choice: one line, before any work

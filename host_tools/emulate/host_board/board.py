@@ -1,4 +1,4 @@
-"""Host emulator board (CPython only): runs firmware/main.py unchanged on a PC.
+"""Host emulator board (CPython only): runs firmware/app/main.py unchanged on a PC.
 
     import board
     board.configure(frames, "models/vww_96.blob", frames_dir="frames")
@@ -13,20 +13,15 @@ show(). The interpreter is tflite-micro's Python runtime, the device's own.
 import ctypes
 import json
 import os
-import sys
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-_ROOT = os.path.dirname(os.path.dirname(_HERE))
-for _p in (os.path.join(_ROOT, "firmware"), _ROOT):
-    if _p not in sys.path:
-        sys.path.append(_p)
+import blobfmt  # firmware/app/blobfmt.py, the device's reader (on sys.path: device_code.device_imports)
+from host_tools.data.pixels import decode_frame, rgb565_color
+from host_tools.quiet import captured_fds
 
-import blobfmt  # noqa: E402  (firmware/blobfmt.py, the device's reader)
-from host_tools.data.pixels import decode_frame, rgb565_color  # noqa: E402
-from host_tools.quiet import captured_fds  # noqa: E402
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 with open(os.path.join(_HERE, "board.json")) as _f:
     SPEC = json.load(_f)

@@ -13,11 +13,20 @@ scikit-image's sample photos) over and over, as frames of the model's size in
 RGB888 made by the host photo pipeline, so each result can be checked against
 `classify`. Ctrl-C (or SIGTERM) stops the board.
 """
+import os
 import signal
 import sys
 import tempfile
 
 from .. import DEFAULT_BLOB, UserError
+from ..blob import read
+from ..data.images import open_image
+from ..device.boards import board_info
+from ..firmware.firmware import firmware_image
+from ..firmware.qemu import Qemu
+from ..firmware.romfs import romfs_image
+from .vm_boards import LOOP, deploy_files, photo_frames, qemu_loads, start_rom_app
+from ..data.samples import demo_paths
 
 
 def check_board(board):
@@ -29,13 +38,6 @@ def check_board(board):
 def start(board, model, images, fmt=None, size=None, run_app=False):
     """A running Qemu with the photos preloaded as a looping camera; the caller closes it.
     run_app: the app and model preloaded too, and the app running."""
-    from ..blob import read
-    from ..data.images import open_image
-    from .board_emulation import board_info
-    from .firmware import firmware_image
-    from .qemu import Qemu
-    from .romfs import romfs_image
-    from .vm_boards import LOOP, deploy_files, photo_frames, qemu_loads, start_rom_app
     check_board(board)
     info = board_info(board)
     frames = photo_frames([open_image(p) for p in images], read(model), fmt, size, board)
@@ -59,7 +61,6 @@ def start(board, model, images, fmt=None, size=None, run_app=False):
 
 def camera_line(board, images, own):
     """What the emulated camera shows, by name, and how to show other photos."""
-    import os
     names = ", ".join(os.path.basename(p) for p in images)
     how = ("" if own else "; scikit-image's sample photos: show your own with "
            "make board IMAGES=\"a.jpg b.jpg\" (or the image paths after the command)")
@@ -67,7 +68,6 @@ def camera_line(board, images, own):
 
 
 def main(args):
-    from ..data.samples import demo_paths
     images = args.images or demo_paths()
     check_board(args.board)
     print(camera_line(args.board, images, bool(args.images)), flush=True)

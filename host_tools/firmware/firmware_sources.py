@@ -1,6 +1,6 @@
 """Unpack the firmware's pinned third-party sources into build/src/NAME/, verified.
 
-    python host_tools/device/firmware_sources.py [--vendor DIR] [--dest DIR] [NAME...]
+    python host_tools/firmware/firmware_sources.py [--vendor DIR] [--dest DIR] [NAME...]
 
 The pins are in firmware/recipe/sources.lock. When the vendor folder exists
 (default ../shared/vendor beside the repository), each tarball must match its

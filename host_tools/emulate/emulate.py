@@ -1,9 +1,9 @@
-"""Run the device app (firmware/main.py, unchanged) on the host emulator board.
+"""Run the device app (firmware/app/main.py, unchanged) on the host emulator board.
 
     results = emulate("models/vww_96.blob", ["cat.jpg"], frames_dir="frames")
 
 Each image goes through the host photo pipeline (host_tools/images.py) to the
-model's size and becomes one camera frame of boards/host/board.py; the app
+model's size and becomes one camera frame of host_tools/emulate/host_board/board.py; the app
 prints one `@result {...}` line per frame, which is mapped back to its image.
 """
 import contextlib
@@ -14,22 +14,23 @@ import runpy
 import sys
 
 from .. import DEFAULT_BLOB, ROOT, UserError
+from ..device.boards import HOST_BOARD_DIR
 from ..blob import read
-from .device_code import device_imports
+from ..device_code import device_imports
 from ..data.images import ImageError, load_pixels
 from ..infer.results import dequantize, format_line, parse_result_line
 
-FIRMWARE = os.path.join(ROOT, "firmware")
-HOST_BOARD = os.path.join(ROOT, "boards", "host")
+FIRMWARE = os.path.join(ROOT, "firmware", "app")
+HOST_BOARD = HOST_BOARD_DIR
 
 
 def _device_imports():
-    """firmware/ and boards/host/ first on sys.path; restored afterwards."""
+    """firmware/ and host_tools/emulate/host_board/ first on sys.path; restored afterwards."""
     return device_imports(FIRMWARE, HOST_BOARD)
 
 
 def run_firmware(frames, blob_path, frames_dir=None):
-    """Run firmware/main.py on the host board over frames; returns the console text."""
+    """Run firmware/app/main.py on the host board over frames; returns the console text."""
     console = io.StringIO()
     with _device_imports():
         board = importlib.import_module("board")

@@ -17,8 +17,14 @@ import json
 import os
 
 from .. import ROOT, UserError
+from ..device.fit import MEASURED_DIR, measured_for  # noqa: F401
+from ..blob import read
+from ..data.images import open_image
+from ..data.samples import demo_paths
+from ..device.boards import board_info
+from ..device.compile_app import deploy_files
+from .run import photo_frames, run_code
 
-MEASURED_DIR = os.path.join(ROOT, "build", "measured")
 H7_HZ = 480e6   # the OpenMV H7 Plus's STM32H743
 
 _CODE = """
@@ -86,11 +92,6 @@ print("@measure " + json.dumps(r))
 
 def measure(blob_path, frames_count=5, photos=None):
     """The figures (a dict), saved to build/measured/qemu_m7.json."""
-    from ..blob import read
-    from ..data.images import open_image
-    from ..data.samples import demo_paths
-    from .board_emulation import board_info
-    from .vm_boards import deploy_files, photo_frames, run_code
     blob = read(blob_path)
     photos = photos or demo_paths()[:frames_count + 1]
     frames = photo_frames([open_image(p) for p in photos], blob)
@@ -130,13 +131,3 @@ def measure(blob_path, frames_count=5, photos=None):
         json.dump(result, f, indent=1)
     os.replace(path + ".tmp", path)
     return result
-
-
-def measured_for(board, model):
-    """The saved figures for this board and model bytes, or None."""
-    try:
-        with open(os.path.join(MEASURED_DIR, f"{board}.json")) as f:
-            m = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return m if m.get("model_sha256") == hashlib.sha256(bytes(model)).hexdigest() else None

@@ -47,11 +47,11 @@ FRAME_FORMAT = "RGB565_BE"
 _XCLK_HZ = const(20000000)
 _RETRIES = const(3)
 
-_PANEL_H = const(48)   # firmware/ui.py draws its result panel in the bottom 48 rows
+_PANEL_H = const(48)   # firmware/app/ui.py draws its result panel in the bottom 48 rows
 
 # Tensor arena: the blob's figure is measured on the host with reference kernels; the
 # ESP32-S3's ESP-NN kernels want scratch buffers on top. _ARENA_EXTRA is board.json's
-# budget.arena_extra_bytes, measured (python -m host_tools.device.espnn, docs/firmware.md):
+# budget.arena_extra_bytes, measured (python -m host_tools.firmware.espnn, docs/firmware.md):
 # with it the default model gets exactly the arena it uses with the ESP-NN kernels.
 _ARENA_DEFAULT = const(139264)   # a blob without a measured figure (tflm only)
 _ARENA_EXTRA = const(21680)

@@ -6,7 +6,7 @@ firmware/recipe/qemu_m7/memory_map.h.
 
 boards/qemu_m7/board.py cannot read the header on the device, so it carries a
 generated copy of the addresses it uses, between two marker lines;
-`python -m host_tools.device.memory_map` rewrites it, and a test fails when it
+`python -m host_tools.firmware.memory_map` rewrites it, and a test fails when it
 differs from board_constants().
 """
 import ast
@@ -20,7 +20,7 @@ from .. import ROOT, UserError
 
 HEADER = os.path.join(ROOT, "firmware", "recipe", "qemu_m7", "memory_map.h")
 BOARD_PY = os.path.join(ROOT, "boards", "qemu_m7", "board.py")
-BEGIN = "# --- generated from firmware/recipe/qemu_m7/memory_map.h (python -m host_tools.device.memory_map)"
+BEGIN = "# --- generated from firmware/recipe/qemu_m7/memory_map.h (python -m host_tools.firmware.memory_map)"
 END = "# --- end of the generated part"
 # board.py's names for the header's
 BOARD_NAMES = (("_FRAMES", "M7_FRAMES_ADDR"), ("_FRAMES_MAX", "M7_FRAMES_BYTES"),

@@ -10,7 +10,7 @@ import subprocess
 
 from .. import ROOT, UserError
 from ..progress import note
-from .board_emulation import board_info
+from ..device.boards import board_info
 
 BUILD_TIMEOUT = 3600   # seconds: a first build compiles MicroPython and tflite-micro
 # The unix port's kernel sets: KERNELS= of `make firmware BOARD=unix` -> the image's folder

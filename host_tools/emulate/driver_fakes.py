@@ -1,4 +1,4 @@
-"""The driver fakes of boards/fakes/, installed as the modules a board module imports.
+"""The driver fakes of host_tools/emulate/drivers/, installed as the modules a board module imports.
 
     with fake_drivers(camera_driver="lemariva", display_driver="st7789py",
                       runtime="microlite") as fakes:
@@ -23,8 +23,12 @@ import sys
 import numpy as np
 
 from .. import ROOT, UserError
+from ..data.pixels import rgb565_image
+from ..model.profile import _recorded_arena
+from ..device.firmware_ops import firmware_ops
+from ..quiet import captured_fds
 
-FAKES_DIR = os.path.join(ROOT, "boards", "fakes")
+FAKES_DIR = os.path.join(ROOT, "host_tools", "emulate", "drivers")
 
 CAMERA_DRIVERS = ("cnadler86", "lemariva")
 DISPLAY_DRIVERS = ("st7789", "st7789py", "none")
@@ -78,7 +82,6 @@ class TflmRunner:
     def __init__(self, model, arena_size=None):
         from tflite_micro import runtime
 
-        from ..quiet import captured_fds
         if arena_size is not None and arena_size < 1024:
             # The Python runtime takes the whole process down when its own bookkeeping
             # does not fit (a few hundred bytes); no model these boards run fits in 1 KB.
@@ -114,7 +117,6 @@ def screen(fakes, info):
     on, and only while the backlight pin is at the board's on-level
     (board.json's display.backlight_on_level, 1 unless it says otherwise);
     otherwise the picture is black."""
-    from .board_emulation import rgb565_image
     from PIL import Image
     d = info.get("display") or {}
     if d.get("driver") == "st7789":
@@ -145,7 +147,6 @@ def led_on(fakes, info):
 
 
 def _arena_needed(model):
-    from ..model.profile import _recorded_arena
     return _recorded_arena(model)
 
 
@@ -194,7 +195,6 @@ def fake_drivers(camera_driver=None, display_driver=None, runtime=None, openmv="
 
 def _connect(fakes, openmv):
     """The fakes' hooks: the runtimes run tflite-micro; omv says its version."""
-    from .firmware_ops import firmware_ops
     fakes["ml"].runner = TflmRunner
     if fakes["microlite"] is not None:
         fakes["microlite"].runner = TflmRunner

@@ -10,9 +10,9 @@ console is a pseudo-terminal (or this process's stdin/stdout), so `capture` and
 
 The camera delivers the photos in turn, over and over, at most `fps` frames a
 second (frame n is photo n % len(photos)), made exactly as `emulate` makes them:
-the host board (boards/host) gets the host photo pipeline's pixels at the
+the host board (host_tools/emulate/host_board) gets the host photo pipeline's pixels at the
 model's size; the other boards run their own board.py against the driver fakes
-of boards/fakes/, whose camera delivers the board's frame size, pixel format
+of host_tools/emulate/drivers/, whose camera delivers the board's frame size, pixel format
 and byte order.
 """
 import argparse
@@ -24,10 +24,19 @@ import runpy
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import tty
 
 from .. import DEFAULT_BLOB, ROOT, UserError
+from ..device.boards import HOST_BOARD_DIR
+from ..data.images import ImageError, load_pixels, open_image
+from .board_emulation import FIRMWARE_DIR, board_info, camera_source, load_board, run_main, wrap_camera
+from ..device_code import device_imports
+from .driver_fakes import driver_choice, fake_drivers
+from ..blob import read
+from .vm_boards import LOOP, deploy_files, photo_frames, unix_argv, write_unix_folder
+from .board_session import start
 
 DEFAULT_FPS = 10.0
 
@@ -65,13 +74,9 @@ def console(in_fd, out_fd):
 
 def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, device_dir=None,
             openmv="5", **drivers):
-    """Run firmware/main.py's app for board_name on the current sys.stdin/sys.stdout, forever
+    """Run firmware/app/main.py's app for board_name on the current sys.stdin/sys.stdout, forever
     (or until a driver's emulated panic stops it). drivers: camera_driver, display_driver,
     runtime, for the ESP32 boards (driver_fakes)."""
-    from ..data.images import open_image
-    from .board_emulation import FIRMWARE_DIR, board_info, camera_source, run_main, wrap_camera
-    from .device_code import device_imports
-    from .driver_fakes import driver_choice, fake_drivers
 
     wait = _paced(fps)
     model_path = os.path.abspath(model_path)
@@ -113,15 +118,10 @@ def run_app(board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, d
 
 
 def load_board_module(board_name):
-    from .board_emulation import load_board
     return load_board(board_name)
 
 
 def _run_host(image_paths, model_path, wait):
-    from ..blob import read
-    from ..data.images import load_pixels
-    from .board_emulation import FIRMWARE_DIR
-    from .device_code import device_imports
     blob = read(model_path)
     pixels = [load_pixels(p, blob.height, blob.channels) for p in image_paths]
 
@@ -130,7 +130,7 @@ def _run_host(image_paths, model_path, wait):
             wait()
             yield image_paths[i % len(pixels)], pixels[i % len(pixels)]
 
-    with device_imports(FIRMWARE_DIR, os.path.join(ROOT, "boards", "host")):
+    with device_imports(FIRMWARE_DIR, HOST_BOARD_DIR):
         import board
         board.configure(host_frames(), model_path)
         runpy.run_path(os.path.join(FIRMWARE_DIR, "main.py"), run_name="__main__")
@@ -140,10 +140,7 @@ def _run_host(image_paths, model_path, wait):
 def check(board_name, image_paths, model_path, **drivers):
     """UserError, before anything starts, for an unknown board, driver choices the
     board cannot have, a bad blob or image."""
-    from ..blob import read
-    from ..data.images import ImageError, open_image
-    from .board_emulation import board_info
-    from .driver_fakes import driver_choice
+    from ..device.boards import board_info
     driver_choice(board_info(board_name), **drivers)
     if not image_paths:
         raise UserError("no images given: the emulated camera needs at least one photo")
@@ -184,11 +181,7 @@ def _announcement(board_name, slave):
 def _serve_unix(image_paths, model_path, master, announce):
     """The project's unix firmware running the app as flash deploys it, its stdin and
     stdout the pty; the camera loops over the photos (boards/unix: frames.bin)."""
-    import tempfile
 
-    from ..blob import read
-    from ..data.images import open_image
-    from .vm_boards import LOOP, deploy_files, photo_frames, unix_argv, write_unix_folder
     argv = unix_argv("main.py")
     frames = photo_frames([open_image(p) for p in image_paths], read(model_path))
     with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
@@ -205,7 +198,6 @@ def _serve_unix(image_paths, model_path, master, announce):
 
 def _serve_qemu(image_paths, model_path, announce):
     """QEMU with the app preloaded and running (board --board qemu_m7 --run); its own pty."""
-    from .board_session import start
     q = start("qemu_m7", model_path, image_paths, run_app=True)
     try:
         announce(f"qemu_m7 emulated on {q.port} (Ctrl-C to stop)")
@@ -220,7 +212,7 @@ class EmulatedBoard:
     def __init__(self, board_name, image_paths, model_path=DEFAULT_BLOB, fps=DEFAULT_FPS, **drivers):
         """drivers: camera_driver, display_driver, runtime (the ESP32 boards' fakes)."""
         flags = [f for k, v in drivers.items() if v for f in ("--" + k.replace("_", "-"), v)]
-        self.argv = [sys.executable, "-m", "host_tools.device.emulated_port", "--board", board_name,
+        self.argv = [sys.executable, "-m", "host_tools.emulate.emulated_port", "--board", board_name,
                      "--model", os.path.abspath(model_path), "--fps", str(fps), *flags,
                      *[os.path.abspath(p) for p in image_paths]]
         self.port = None
@@ -258,7 +250,7 @@ class EmulatedBoard:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m host_tools.device.emulated_port",
+    p = argparse.ArgumentParser(prog="python -m host_tools.emulate.emulated_port",
                                 description="Run the device app for a board with a serial console.")
     p.add_argument("--board", default="host")
     p.add_argument("--model", default=DEFAULT_BLOB)
