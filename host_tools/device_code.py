@@ -19,7 +19,7 @@ FIRMWARE = APP_DIR   # the name its users knew
 def load_app_module(name):
     """firmware/app/NAME.py loaded from its file as a module of its own (no sys.path
     change, not in sys.modules; on CPython it runs its portable code)."""
-    spec = importlib.util.spec_from_file_location(f"device_{name}", os.path.join(APP_DIR, name + ".py"))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(APP_DIR, name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
