@@ -49,8 +49,9 @@ import subprocess
 import sys
 import threading
 import time
-import tty
 import types
+
+from tests.support import pty_pair
 
 ARCHS = ("", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
          "xtensa", "xtensawin", "rv32imc", "rv64imc")
@@ -276,22 +277,14 @@ class FakeDevice:
     # --- lifecycle ---------------------------------------------------------
 
     def start(self):
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)        # no echo, no newline translation
-        os.set_blocking(self._master, False)
-        self.port = os.ttyname(self._slave)
+        self._master, self._slave, self.port = pty_pair.open_raw()
         self._thread = threading.Thread(target=self._serve, name="fakedevice", daemon=True)
         self._thread.start()
         return self
 
     def stop(self):
         self._stop.set()
-        for fd in (self._master, self._slave):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        pty_pair.close(self._master, self._slave)
         self._master = self._slave = None
         if self._thread is not None:
             self._thread.join(timeout=5)

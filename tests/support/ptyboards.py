@@ -16,7 +16,8 @@ import errno
 import os
 import select
 import threading
-import tty
+
+from tests.support import pty_pair
 
 RAW_PROMPT = b"raw REPL; CTRL-B to exit\r\n>"
 CHATTER = b"I (%d) boot: ESP-IDF v5.1 2nd stage bootloader; factory app running\r\n"
@@ -33,10 +34,7 @@ class PtyPort:
         self._thread = None
 
     def start(self):
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        os.set_blocking(self._master, False)
-        self.port = os.ttyname(self._slave)
+        self._master, self._slave, self.port = pty_pair.open_raw()
         self._thread = threading.Thread(target=self._serve, daemon=True, name=f"pty-{self.kind}")
         self._thread.start()
         return self
@@ -45,12 +43,7 @@ class PtyPort:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
-        for fd in (self._master, self._slave):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        pty_pair.close(self._master, self._slave)
         self._master = self._slave = None
 
     def __enter__(self):
