@@ -50,32 +50,13 @@ def do_evaluate(args):
 
 
 def do_emulate(args):
-    if getattr(args, "kernels", None) and (getattr(args, "board", None) != "unix" or getattr(args, "serve", False)):
-        raise UserError("--kernels is for emulate --board unix (the project's unix firmware), without --serve")
-    from .device.boards import board_info
-    from .emulate.driver_fakes import driver_choice
-    drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
-    driver_choice(board_info(args.board or "host"), **drivers)   # one line for a choice the board cannot have
-    if getattr(args, "serve", False):
-        from .emulate.emulated_port import serve_pty  # the app with a pseudo-terminal as its console
-        return serve_pty(args.board or "host", args.images, args.model or DEFAULT_BLOB,
-                         announce=lambda s: print(s, flush=True), **drivers) or 0
-    from .emulate.vm_boards import BOARDS
-    if getattr(args, "board", None) in BOARDS:
-        from .emulate.vm_boards import main as firmware_main  # the project's firmware, in QEMU or on unix
-        return firmware_main(args)
-    if getattr(args, "frame_format", None) or getattr(args, "frame_size", None):
-        raise UserError(f"--frame-format and --frame-size are for the boards {', '.join(BOARDS)}")
-    if getattr(args, "board", "host") not in (None, "host"):
-        from .emulate.board_emulation import main as board_main  # a real board's module, on fakes of its drivers
-        return board_main(args)
-    from .emulate.emulate import main
-    return main(args)
+    from .emulate.command import emulate
+    return emulate(args)
 
 
 def do_board(args):
-    from .emulate.board_session import main
-    return main(args)
+    from .emulate.command import board
+    return board(args)
 
 
 def do_flash(args):

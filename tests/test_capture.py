@@ -30,7 +30,7 @@ from host_tools.device_code import device_imports
 from host_tools.emulate import board_emulation as be
 from host_tools.device import capture as cap
 from host_tools.emulate import vm_boards as vb
-from host_tools.emulate.emulated_port import EmulatedBoard
+from host_tools.emulate.backends import emulated_board
 from tests.support.fakedevice import FakeDevice
 
 # openmv_h7_plus runs OpenMV firmware 5.x fakes (csi), openmv_h7_plus@4 the 4.6 ones (sensor).
@@ -56,14 +56,12 @@ class Board:
 
     def __init__(self, param, tmp_path, blob_path):
         name, _, openmv = param.partition("@")
-        self.name, self.fake, self.emulated, self.qemu = name, None, None, None
-        if name in ("host", "unix"):
-            self.emulated = EmulatedBoard(name, PHOTOS, blob_path, fps=20).start()
+        self.name, self.fake, self.emulated = name, None, None
+        if name in ("host", "unix", "qemu_m7"):
+            fmt, size = QEMU_CAMERA if name == "qemu_m7" else (None, None)
+            self.emulated = emulated_board(name, PHOTOS, blob_path, fps=20, frame_format=fmt,
+                                           frame_size=size).start()
             self.port = self.emulated.port
-        elif name == "qemu_m7":
-            from host_tools.emulate.board_session import start
-            self.qemu = start(name, blob_path, PHOTOS, *QEMU_CAMERA, run_app=True)
-            self.port = self.qemu.port
         else:
             root = tmp_path / "board"
             root.mkdir()
@@ -75,9 +73,6 @@ class Board:
     def pull(self):
         if self.fake is not None:
             self.fake.stop()
-        elif self.qemu is not None:
-            self.qemu.close()
-            self.qemu.tmp.cleanup()
         else:
             self.emulated.stop()
 
@@ -104,7 +99,7 @@ def camera_frame(board_name, n, blob):
     """The bytes the board's camera delivered as frame n."""
     if board_name == "host":
         return load_pixels(PHOTOS[n % len(PHOTOS)], blob.height, blob.channels).tobytes()
-    if board_name in ("unix", "qemu_m7"):   # the frames board_session / emulated_port preload
+    if board_name in ("unix", "qemu_m7"):   # the frames the firmware back-ends preload
         fmt, size = QEMU_CAMERA if board_name == "qemu_m7" else (None, None)
         return vb.photo_frames([open_image(PHOTOS[n % len(PHOTOS)])], blob, fmt, size).frames[0]
     c = be.board_info(board_name)["camera"]
@@ -185,7 +180,7 @@ def test_a_cable_pulled_mid_frame_ends_with_one_clear_line_and_whole_photos(boar
 @pytest.mark.parametrize("name", ["host", "unix", "qemu_m7"])
 def test_the_cli_reports_progress_and_a_killed_board_in_one_line(name, default_blob, tmp_path):
     data = tmp_path / "photos"
-    with EmulatedBoard(name, PHOTOS, default_blob, fps=20) as board:
+    with emulated_board(name, PHOTOS, default_blob, fps=20) as board:
         status, out, err = run_cli("capture", "--port", board.port, "--label", "cup", "--count", "3",
                                    "--every", "0", str(data))
         assert status == 0, err
@@ -451,7 +446,7 @@ def test_monitor_and_frames_on_a_served_esp32_board_with_other_drivers(board, dr
     import json
     from host_tools.device.monitor import monitor
     names = dict(zip(("camera_driver", "display_driver", "runtime"), drivers))
-    with EmulatedBoard(board, PHOTOS, default_blob, fps=20, **names) as b:
+    with emulated_board(board, PHOTOS, default_blob, fps=20, **names) as b:
         (frame,) = cap.frames(b.port, count=1)
         out = io.StringIO()
         assert monitor(b.port, as_json=True, count=2, out=out) == 0
@@ -478,7 +473,7 @@ def test_a_gray_camera_gives_one_channel_photos_as_the_device_sees_them(tmp_path
     blob_path.write_bytes(pack(model, LABELS, arena_bytes(model)))
     blob = read(str(blob_path))
     seen = []
-    with EmulatedBoard("host", PHOTOS, str(blob_path), fps=20) as board:
+    with emulated_board("host", PHOTOS, str(blob_path), fps=20) as board:
         written = cap.capture(board.port, "cat", str(tmp_path / "photos"), count=2, every=0,
                               progress=lambda *a: seen.append(a[3]))
     for path, frame in zip(written, seen):

@@ -14,7 +14,7 @@ from host_tools.data.images import load_pixels, open_image
 from host_tools.data.samples import sample_path
 from host_tools.emulate import board_emulation as be
 from host_tools.emulate import vm_boards as vb
-from host_tools.emulate.emulate import parse_console, run_firmware
+from host_tools.emulate.host_app import parse_console, run_firmware
 from host_tools.infer.classify import scores
 from tests.support.boards import ALL, HOST, INFO, ON_FIRMWARE
 

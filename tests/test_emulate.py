@@ -11,7 +11,9 @@ from tests.support import reference, run_cli
 from host_tools import UserError
 from host_tools.blob import pack, read
 from host_tools.infer.classify import classify
-from host_tools.emulate.emulate import emulate, main, parse_console, run_firmware
+from host_tools.emulate.backends import emulated_board
+from host_tools.emulate.command import emulate as main
+from host_tools.emulate.host_app import parse_console, run_firmware
 from host_tools.data.images import load_pixels
 from host_tools.quiet import captured_fds
 from host_tools.infer.results import format_line
@@ -20,6 +22,11 @@ from host_tools.data.samples import sample_path
 PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png",
           "motorcycle_left.png")
 LABELS = ("cat", "dog", "bird")
+
+def emulate(blob_path, paths, frames_dir=None):
+    """The host board's rows, one per photo, through the one emulated-board interface."""
+    return emulated_board("host", paths, blob_path).run(frames_dir).rows
+
 
 # name, input channels: the tiny models every test runs over
 MODELS = [("rgb32", 3), ("gray32", 1)]
@@ -170,7 +177,7 @@ def test_default_model_on_the_emulator_equals_classify(default_blob):
 
 
 def test_host_board_camera_and_display(blob_path, tmp_path):
-    from host_tools.emulate.emulate import _device_imports
+    from host_tools.emulate.host_app import _device_imports
     blob = read(blob_path)
     shape = (blob.height, blob.width, blob.channels)
     frames = [("a", np.full(shape, 7, np.uint8)), ("b", np.zeros((5, 5, 3), np.uint8))]

@@ -22,6 +22,7 @@ from host_tools.data.images import load_pixels, open_image, quantize_input
 from host_tools.data.samples import CALIBRATION, sample_path
 from host_tools.firmware import espnn
 from host_tools.emulate import vm_boards as vb
+from host_tools.firmware.run import run_code
 from host_tools.firmware.firmware import firmware_image, image_path
 from host_tools.infer.classify import scores
 from host_tools.infer.engine import TflmEngine
@@ -55,7 +56,7 @@ def photos(count, folder):
 
 def espnn_outputs(model, inputs, outsize, arena=600_000):
     files = {"m.tflite": bytes(model), "in.bin": inputs.astype(np.int8).tobytes()}
-    lines = vb.run_code("unix", files, BATCH % (arena, inputs[0].size, outsize), kernels="esp-nn")
+    lines = run_code("unix", files, BATCH % (arena, inputs[0].size, outsize), kernels="esp-nn")
     rows = [np.frombuffer(binascii.unhexlify(line), dtype=np.int8) for line in lines]
     assert len(rows) == len(inputs), lines[-5:]
     return np.stack(rows)
@@ -142,7 +143,7 @@ def test_the_espnn_arena_is_tight(espnn_image, default_blob):
             "for n in (%d, %d):\n"
             "    try:\n        tflm.Interpreter(m, n); print(n, 'ok')\n"
             "    except ValueError as e:\n        print(n, 'short')\n") % (need - 1, need)
-    lines = vb.run_code("unix", {"m.tflite": model}, code, kernels="esp-nn")
+    lines = run_code("unix", {"m.tflite": model}, code, kernels="esp-nn")
     assert lines == [f"{need - 1} short", f"{need} ok"]
 
 

@@ -83,8 +83,8 @@ def test_flash_to_an_emulated_esp32_ends_with_the_clear_line(default_blob):
     """The reported bug, as a user met it: `flash` to `emulate --serve`'s port (the app
     runs and prints results; there is no REPL) sat for minutes. Default deadlines."""
     from host_tools.data.samples import sample_path
-    from host_tools.emulate.emulated_port import EmulatedBoard
-    with EmulatedBoard("esp32s3_eye", [sample_path("coffee.png")], default_blob) as board:
+    from host_tools.emulate.backends import emulated_board
+    with emulated_board("esp32s3_eye", [sample_path("coffee.png")], default_blob) as board:
         r = subprocess.run([sys.executable, "-m", "host_tools", "flash", "--board", "esp32s3_eye",
                             "--port", board.port, "--model", default_blob],
                            capture_output=True, text=True, cwd=ROOT, timeout=HANG_GUARD)

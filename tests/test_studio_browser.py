@@ -95,12 +95,12 @@ def upload(driver, paths, label):
 
 
 def test_whole_journey_in_chromium(browser, studio, tmp_path, default_blob):
-    from host_tools.emulate.emulated_port import EmulatedBoard
+    from host_tools.emulate.backends import emulated_board
     d, url = browser, studio.url
     data = tmp_path / "photos"
 
     # An emulated board (the app on the host, console on a pty): its camera shows white mice.
-    board = EmulatedBoard("esp32s3_eye", mice("white", 3, start=100), default_blob, fps=20).start()
+    board = emulated_board("esp32s3_eye", mice("white", 3, start=100), default_blob, fps=20).start()
     try:
         # --- 1. Photos: two classes by upload, the webcam, the board's camera ------------
         d.get(url)

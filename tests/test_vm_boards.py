@@ -20,6 +20,8 @@ from host_tools.blob import read
 from host_tools.data.images import open_image
 from host_tools.emulate import board_emulation as be
 from host_tools.emulate import vm_boards as vb
+from host_tools.data.pixels import FORMATS
+from host_tools.firmware.run import run_code
 from host_tools.infer.classify import scores
 from tests.support.boards import ON_FIRMWARE
 
@@ -47,7 +49,7 @@ def test_default_frames_equal_classify_and_the_loop_allocates_nothing(board, def
     assert [r["label"] for r in run.results] == [b.labels[int(np.argmax(q))] for q in got]
     for heap in run.heaps:   # one per boot; the first frame of each warms up
         assert heap["alloc"][1:] == [0] * (len(heap["alloc"]) - 1), heap
-    assert len(run.panels) == len(paths)
+    assert len(run.screens) == len(paths)
 
 
 def cpython_reference(frames, blob_path):
@@ -106,13 +108,13 @@ def test_viper_kernel_equals_portable_kernel_and_host_preprocessing(board, defau
     files = vb.compiled(board, ("preprocess", "preprocess_viper"), default_blob)
     assert "preprocess_viper.mpy" in files
     cases, biggest = [], 0
-    for fmt in vb.FORMATS:
+    for fmt in FORMATS:
         for w, h in ((96, 96), (160, 120)):
             name = f"{fmt}_{w}x{h}.raw"
             files[name] = be.encode_frame(be.frame_pixels(photo, w, h, 1 if fmt == "GRAY" else 3), fmt)
             biggest = max(biggest, len(files[name]))
             cases += [(name, fmt, w, h, c) for c in (3, 1)]
-    lines = [line.split() for line in vb.run_code(board, files, VIPER % (biggest, cases))
+    lines = [line.split() for line in run_code(board, files, VIPER % (biggest, cases))
              if line.startswith("@k ")]
     assert len(lines) == len(cases), lines
     for (name, fmt, w, h, c), (_, _, _, fast, slow) in zip(cases, lines):
@@ -129,6 +131,6 @@ def test_emulate_unix_prints_what_classify_prints_and_writes_the_lcd(default_blo
     _, want, _ = run_cli("classify", "--model", default_blob, *paths)
     assert out == want
     pngs = sorted(os.listdir(tmp_path / "lcd"))
-    assert pngs == [f"frame_{n:04d}.png" for n in range(len(paths))]
+    assert pngs == [f"unix_{n:03d}.png" for n in range(len(paths))]
     from PIL import Image
     assert Image.open(tmp_path / "lcd" / pngs[0]).size == (128, 160)

@@ -32,26 +32,17 @@ import sys
 import tempfile
 import traceback
 
-from .. import DEFAULT_BLOB, UserError
-from ..device import boards as registry
+from .. import DEFAULT_BLOB
 from ..device.boards import BOARDS_DIR, board_info, board_module_path  # noqa: F401
 from ..device_code import APP_DIR, device_imports
 from .driver_fakes import (CAMERA_DRIVERS, DISPLAY_DRIVERS, FAKES_DIR, OPENMV_FIRMWARES,  # noqa: F401
                            RUNTIMES, TflmRunner, _load, driver_choice, fake_drivers, led_on, screen)
 from ..data.pixels import (BYTES_PER_PIXEL, camera_frame, decode_frame, encode_frame,  # noqa: F401
                            frame_pixels, rgb565_image)
-from ..infer.results import dequantize, format_line, parse_result_line
-from ..data.images import ImageError, open_image
-from ..blob import read
+from ..data.images import open_image
+from .app_run import Run
 
 FIRMWARE_DIR = APP_DIR
-
-
-# --- boards: the registry, host_tools/device/boards.py ---------------------------
-
-def board_names():
-    """Every board the app can run on here (boards/*/board.json and the host emulator board)."""
-    return registry.board_names(host=True)
 
 
 # --- camera frames: host_tools/data/pixels.py (these names are kept for their users) ---
@@ -103,20 +94,6 @@ class _Lines(io.TextIOBase):
     def close_line(self):
         if self._part:
             self.write("\n")
-
-
-class Emulation:
-    """What one run produced: device lines, per-frame results and board state."""
-
-    def __init__(self, board, images):
-        self.board = board
-        self.images = images
-        self.lines = []      # everything the board printed, in order
-        self.results = []    # parsed @result objects, with "image" added
-        self.frames = []     # the raw camera frames the app received
-        self.leds = []       # per frame: LED on (True/False), boards with an LED
-        self.screens = []    # per frame: PIL image of the display, boards with one
-        self.status = 0
 
 
 def camera_source(info, photo):
@@ -199,7 +176,7 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=
     info = board_info(board_name)
     drivers = driver_choice(info, **drivers)
     photos = [open_image(p) for p in image_paths]   # ImageError names the file
-    emu = Emulation(board_name, list(image_paths))
+    emu = Run(board_name, image_paths)
     out = _Lines(echo)
     cwd = os.getcwd()
     tmp = tempfile.TemporaryDirectory(prefix="board-fs-") if device_dir is None else None
@@ -231,75 +208,9 @@ def run(board_name, image_paths, model_path=DEFAULT_BLOB, echo=None, device_dir=
         os.chdir(cwd)
         if tmp is not None:
             tmp.cleanup()
-    emu.lines = out.lines
-    for r in filter(None, map(parse_result_line, out.lines)):
+    emu.collect(out.lines)
+    for r in emu.results:
         r["image"] = image_paths[r["frame"]] if r["frame"] < len(image_paths) else None
-        emu.results.append(r)
     if len(emu.results) != len(photos):
         emu.status = 1
     return emu
-
-
-# --- command line ---------------------------------------------------------------
-
-def open_images(paths):
-    """(readable paths, their decoded images, how many could not be read); each
-    unreadable one gets one line on stderr."""
-    good, photos, failed = [], [], 0
-    for path in paths:
-        try:
-            photos.append(open_image(path))
-            good.append(path)
-        except ImageError as e:
-            failed += 1
-            print(f"emulate: {e}", file=sys.stderr, flush=True)
-    return good, photos, failed
-
-
-def main(args):
-    """`python -m host_tools emulate --board NAME IMAGE...` for a board other than host.
-
-    Prints what `emulate` prints for the host board (one line, or one JSON object,
-    per image, in order), plus "led" / "lcd" in JSON; the board's other serial
-    output and notes about its LED and LCD go to stderr.
-    """
-
-    drivers = {k: getattr(args, k, None) for k in ("camera_driver", "display_driver", "runtime")}
-    driver_choice(board_info(args.board), **drivers)  # an unknown board or choice: one line, before any work
-    openmv = getattr(args, "openmv", None) or "5"
-    if openmv not in OPENMV_FIRMWARES:
-        raise UserError(f"--openmv must be one of {', '.join(OPENMV_FIRMWARES)}; got {openmv!r}")
-    if not args.images:
-        raise UserError("no images given: pass one or more image files")
-    model = args.model or DEFAULT_BLOB
-    blob = read(model)  # one clear line if the blob is missing or damaged
-    good, _, failed = open_images(args.images)
-    if not good:
-        return 1
-    emu = run(args.board, good, model, openmv=openmv, **drivers)
-    for line in emu.lines:
-        if not line.startswith("@result "):
-            print(f"{args.board}: {line}", file=sys.stderr)
-    frames_dir = getattr(args, "frames_dir", None)
-    if frames_dir:
-        os.makedirs(frames_dir, exist_ok=True)
-    for n, r in enumerate(emu.results):
-        row = {"image": r["image"], "label": r["label"], "confidence": r["confidence"],
-               "scores": {label: dequantize(q, blob) for label, q in zip(blob.labels, r["scores"])}}
-        notes = []
-        screen = emu.screens[n] if n < len(emu.screens) else None
-        if screen is not None and frames_dir:
-            row["lcd"] = os.path.join(frames_dir, f"{args.board}_{n:03d}.png")
-            screen.save(row["lcd"])
-            notes.append(f"LCD -> {row['lcd']}")
-        led = emu.leds[n] if n < len(emu.leds) else None
-        if led is not None:
-            row["led"] = led
-            notes.append(f"LED {'on' if led else 'off'}")
-        print(format_line(row, args.json), flush=True)
-        if notes and not args.json:
-            print(f"{args.board}: frame {n} ({r['image']}): {', '.join(notes)}", file=sys.stderr)
-    if emu.status:
-        print(f"emulate: the board stopped after {len(emu.results)} of {len(good)} frames",
-              file=sys.stderr)
-    return 1 if (failed or emu.status) else 0

@@ -1,7 +1,8 @@
-"""`emulate --board qemu_m7|unix`: the app, unchanged, on the project's own firmware.
+"""The firmware back-ends of backends.py (qemu_m7, unix): the app, unchanged, on the
+project's own firmware.
 
     run = run_app("qemu_m7", frames, blob_path)   # frames: a Frames (below)
-    run.results, run.heap, run.panels
+    run.results, run.heap, run.screens
 
 The app is deployed exactly as `flash` deploys it (flash.deploy_list: firmware/app/*.py
 and board.py compiled by mpy-cross for the board's architecture, main.py, the
@@ -10,57 +11,28 @@ so the model is used where it lies; the camera frames are preloaded too and the
 LCD pictures are read back from RAM. On unix they are files in a temporary
 folder. Either way the board's own main.py starts the app.
 """
-import json
 import os
-import struct
 import subprocess
-import sys
 import tempfile
 
-from .. import DEFAULT_BLOB, UserError
-from ..infer.results import dequantize, format_line, parse_result_line
-from ..data.pixels import BYTES_PER_PIXEL, FORMATS, camera_frame, camera_spec, rgb565_image
+from .. import UserError
+from ..blob import read
+from ..data.images import open_image
+from ..data.pixels import rgb565_image
 from ..device.boards import board_info
-from ..device.compile_app import deploy_files  # noqa: F401  (vb.deploy_files, as before)
-from ..firmware.memory_map import check_heap
-from ..firmware.run import (AREAS, RUN_TIMEOUT, Frames, _rom_code, addr, exec_on_board,  # noqa: F401
-                            photo_frames, qemu_loads, run_code, unix_argv, write_unix_folder)
+from ..device.compile_app import deploy_files
+from ..device.esp32_arena import esp32_blob
 from ..device.transport import Board
 from ..firmware.firmware import check_kernels, firmware_image
+from ..firmware.memory_map import check_heap
 from ..firmware.qemu import Qemu
 from ..firmware.romfs import romfs_image
-from ..blob import read
-from .board_emulation import open_images
+from ..firmware.run import (RUN_TIMEOUT, _rom_code, addr, exec_on_board, photo_frames, qemu_loads,
+                            unix_argv, write_unix_folder)
+from .app_run import Run
 
 BOARDS = ("qemu_m7", "unix")
 LOOP, LOCK, COUNT = 1, 2, 4
-
-
-
-
-
-
-
-
-
-
-class Run:
-    """What one run printed: result dicts, the @heap figures, other lines, LCD pictures."""
-
-    def __init__(self):
-        self.results, self.heaps, self.other, self.panels = [], [], [], []
-
-
-def _collect(run, lines, offset):
-    for line in lines:
-        r = parse_result_line(line)
-        if r is not None:
-            r["frame"] += offset
-            run.results.append(r)
-        elif line.startswith("@heap "):
-            run.heaps.append(json.loads(line[len("@heap "):]))
-        elif line.strip():
-            run.other.append(line)
 
 
 def _panel_images(info, data, count):
@@ -70,27 +42,17 @@ def _panel_images(info, data, count):
             for i in range(min(count, len(data) // size))]
 
 
-
-
-
-
 def _run_unix(files, frames, flags, run, kernels=None):
     info = board_info("unix")
     argv = unix_argv("main.py", kernels)
     with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
         write_unix_folder(fs, files, frames.image(flags))
         r = subprocess.run(argv, cwd=fs, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-        _collect(run, r.stdout.splitlines() + r.stderr.splitlines(), 0)
+        run.collect(r.stdout.splitlines() + r.stderr.splitlines(), 0)
         lcd = os.path.join(fs, "lcd.bin")
         if os.path.exists(lcd):
             with open(lcd, "rb") as f:
-                run.panels += _panel_images(info, f.read(), len(frames.frames))
-
-
-
-
-
-
+                run.screens += _panel_images(info, f.read(), len(frames.frames))
 
 
 def start_rom_app(port, rom_size):
@@ -101,8 +63,6 @@ def start_rom_app(port, rom_size):
         dev.start(_rom_code(board_info("qemu_m7"), rom_size))
     finally:
         dev.close()
-
-
 
 
 def _run_qemu(files, frames, flags, run, kernels=None):
@@ -118,8 +78,8 @@ def _run_qemu(files, frames, flags, run, kernels=None):
         with tempfile.TemporaryDirectory(prefix="qemu-m7-") as tmp:
             loads = qemu_loads(info, rom, frames.image(flags, start, start + per_boot), tmp)
             with Qemu(elf, loads) as q:
-                _collect(run, exec_on_board(q.port, _rom_code(info, len(rom))), start)
-                run.panels += _panel_images(info, q.read_memory(addr(info, "lcd"), len(chosen) * panel),
+                run.collect(exec_on_board(q.port, _rom_code(info, len(rom))), start)
+                run.screens += _panel_images(info, q.read_memory(addr(info, "lcd"), len(chosen) * panel),
                                             len(chosen))
 
 
@@ -128,25 +88,22 @@ def compiled(board, names, blob_path):
     return {n: d for n, d in deploy_files(board, blob_path) if n.rsplit(".", 1)[0] in names}
 
 
-
-
 def run_app(board, frames, blob_path, lock_heap=False, kernels=None):
     """Deploy the app and blob to a fresh board, run it over frames; a Run.
     kernels: "esp-nn" runs the unix image with the ESP32-S3's kernels."""
     if board not in BOARDS:
         raise UserError(f"the firmware runner knows {', '.join(BOARDS)}; got {board}")
     check_kernels(board, kernels)
-    run = Run()
+    run = Run(board)
     files = deploy_files(board, blob_path)
     if kernels == "esp-nn":   # the arena the ESP32 boards give these kernels (host_tools/firmware/espnn.py)
-        from ..device.esp32_arena import esp32_blob
         files = [(n, esp32_blob(d) if n == "model.blob" else d) for n, d in files]
     flags = LOCK if lock_heap else 0
     (_run_qemu if board == "qemu_m7" else _run_unix)(files, frames, flags, run, kernels)
     return run
 
 
-# --- command line ---------------------------------------------------------------
+# --- camera options ---------------------------------------------------------------
 
 def parse_size(text):
     try:
@@ -158,31 +115,44 @@ def parse_size(text):
     return w, h
 
 
-def main(args):
-    """Print what classify prints, one line per image in order; LCD pictures as PNG files."""
-    if not args.images:
-        raise UserError("no images given: pass one or more image files")
-    model = args.model or DEFAULT_BLOB
-    blob = read(model)
-    fmt = getattr(args, "frame_format", None)
-    size = getattr(args, "frame_size", None)
-    size = parse_size(size) if size else None
-    good, photos, failed = open_images(args.images)
-    if not good:
-        return 1
-    run = run_app(args.board, photo_frames(photos, blob, fmt, size, args.board), model,
-                  kernels=getattr(args, "kernels", None))
-    for line in run.other:
-        print(f"{args.board}: {line}", file=sys.stderr)
-    if args.frames_dir:
-        os.makedirs(args.frames_dir, exist_ok=True)
-        for n, img in enumerate(run.panels):
-            img.save(os.path.join(args.frames_dir, "frame_%04d.png" % n))
-    for r in run.results:
-        row = {"image": good[r["frame"]], "label": r["label"], "confidence": r["confidence"],
-               "scores": {label: dequantize(q, blob) for label, q in zip(blob.labels, r["scores"])}}
-        print(format_line(row, args.json), flush=True)
-    if len(run.results) != len(good):
-        print(f"emulate: the board reported {len(run.results)} of {len(good)} frames", file=sys.stderr)
-        return 1
-    return 1 if failed else 0
+# --- serving: the app for ever, on a serial line ------------------------------
+
+def start_qemu(board, model, images, fmt=None, size=None, run_app=False):
+    """A running Qemu with the photos preloaded as a looping camera; the caller closes it.
+    run_app: the app and model preloaded too, and the app running."""
+    info = board_info(board)
+    frames = photo_frames([open_image(p) for p in images], read(model), fmt, size, board)
+    tmp = tempfile.TemporaryDirectory(prefix="qemu-board-")
+    try:
+        rom = romfs_image(dict(deploy_files(board, model))) if run_app else None
+        loads = qemu_loads(info, romfs=rom, frames=frames.image(LOOP), tmp=tmp.name)
+        elf = firmware_image(board)
+    except BaseException:
+        tmp.cleanup()
+        raise
+    q = Qemu(elf, loads, icount=False, keep=tmp)   # tmp kept until the board stops (q.close())
+    if run_app:
+        try:
+            start_rom_app(q.port, len(rom))
+        except BaseException:
+            q.close()
+            raise
+    return q
+
+
+def serve_unix(image_paths, model_path, master, announce):
+    """The project's unix firmware running the app as flash deploys it, its stdin and
+    stdout the pty; the camera loops over the photos (boards/unix: frames.bin)."""
+
+    argv = unix_argv("main.py")
+    frames = photo_frames([open_image(p) for p in image_paths], read(model_path))
+    with tempfile.TemporaryDirectory(prefix="unix-board-") as fs:
+        write_unix_folder(fs, deploy_files("unix", model_path), frames.image(LOOP))
+        proc = subprocess.Popen(argv, cwd=fs, stdin=master, stdout=master)
+        announce()
+        try:
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

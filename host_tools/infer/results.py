@@ -41,3 +41,14 @@ def format_line(r, as_json):
     if as_json:
         return json_text(r)
     return f"{shown(r['image'])}: {r['label']} {r['confidence']:.3f}"
+
+
+def device_result(image, r, blob):
+    """A row from a device's `@result` dict: its label and confidence as the device
+    printed them, every int8 score dequantized as the device does."""
+    return {
+        "image": image,
+        "label": r["label"],
+        "confidence": r["confidence"],
+        "scores": {label: dequantize(q, blob) for label, q in zip(blob.labels, r["scores"])},
+    }

@@ -72,7 +72,7 @@ def serial_ports(emulated=None):
 
 def takes_flash_emulated(name):
     """Of the emulated boards, only qemu_m7 runs MicroPython with a raw REPL: the others
-    run the app on CPython (host_tools/emulate/emulated_port.py) and have nothing to flash."""
+    run the app on CPython (host_tools/emulate/backends.py) and have nothing to flash."""
     return name == "qemu_m7"
 
 

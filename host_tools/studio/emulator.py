@@ -1,14 +1,16 @@
 """No board yet: the device app on an emulated board, with the model, watched like a real one.
 
-The board is capture's EmulatedBoard (host_tools/emulate/emulated_port.py): the
-unchanged app for a board, in a child process, with a pseudo-terminal as its
-serial line and a camera that shows a few of the photo folder's photos in turn.
+The board is an emulated board (host_tools/emulate/backends.py) started on its
+serial line: the unchanged app for a board, with a pseudo-terminal as its serial
+line and a camera that shows a few of the photo folder's photos in turn.
 The Device page then reads that line as it reads a real board's.
 """
 import os
 import threading
 
 from .. import UserError
+from ..device.boards import board_names
+from ..emulate.backends import emulated_board
 from .jobs import Busy
 
 PHOTOS_PER_CLASS = 3
@@ -16,8 +18,7 @@ PHOTOS_PER_CLASS = 3
 
 def emulated_boards():
     """Boards the app can run on here: every boards/*/board.json (host is the emulator board)."""
-    from ..emulate.board_emulation import board_names
-    return board_names()
+    return board_names(host=True)
 
 
 def camera_photos(photos):
@@ -33,12 +34,11 @@ def camera_photos(photos):
 class Emulator:
     def __init__(self):
         self._lock = threading.Lock()
-        self.board = None       # the running EmulatedBoard
+        self.board = None       # the running emulated board
         self.name = None
         self.starting = False
 
     def start(self, name, photos, model_path, monitor):
-        from ..emulate.emulated_port import EmulatedBoard
         if name not in emulated_boards():
             raise UserError(f"unknown board {name!r}; boards: {', '.join(emulated_boards())}")
         images = camera_photos(photos)
@@ -50,7 +50,7 @@ class Emulator:
             self.starting = True
         try:
             self.stop(monitor)
-            board = EmulatedBoard(name, images, model_path).start()
+            board = emulated_board(name, images, model_path).start()
             with self._lock:
                 self.board, self.name = board, name
             monitor.start(board.port, camera=True)

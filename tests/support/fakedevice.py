@@ -25,7 +25,7 @@ against a directory standing in for the board's filesystem:
   through f(bytes) -> bytes (noise on the line);
 - app=(BOARD, PHOTOS[, OPENMV]): "main.py" is the real device app (firmware/, with
   boards/BOARD/board.py on the driver fakes of host_tools/emulate/drivers/, the model this
-  board holds as model.blob), run by host_tools.emulate.emulated_port in a child
+  board holds as model.blob), run by host_tools.emulate.serve in a child
   process whose stdin/stdout are relayed to the line until Ctrl-C, the app's
   end or the line going away; its camera shows PHOTOS in turn (OPENMV: the
   OpenMV firmware the fakes follow, "4", "4.8" or "5").
@@ -485,7 +485,7 @@ class FakeDevice:
         """The real app in a child process, its console relayed to the line; False
         once the line is gone, True when the app ends or Ctrl-C stops it."""
         board, photos, *openmv = self.app
-        argv = [sys.executable, "-m", "host_tools.emulate.emulated_port", "--stdio", "--board", board,
+        argv = [sys.executable, "-m", "host_tools.emulate.serve", "--stdio", "--board", board,
                 "--openmv", openmv[0] if openmv else "5",
                 "--model", os.path.join(self.fs.root, "model.blob"), "--device-dir", self.fs.root,
                 "--fps", str(self.app_fps), *[os.path.abspath(p) for p in photos]]
