@@ -20,13 +20,11 @@ import importlib.util
 import os
 import sys
 
-import numpy as np
-
 from .. import ROOT, UserError
 from ..data.pixels import rgb565_image
 from ..model.profile import _recorded_arena
 from ..device.firmware_ops import firmware_ops
-from ..quiet import captured_fds
+from ..infer.tflm import Int8Model
 
 FAKES_DIR = os.path.join(ROOT, "host_tools", "emulate", "drivers")
 
@@ -76,38 +74,19 @@ def driver_products(info):
             for c in CAMERA_DRIVERS for d in displays for r in RUNTIMES]
 
 
-class TflmRunner:
-    """The model in tflite-micro's Python runtime, behind the fakes' runner protocol."""
+class TflmRunner(Int8Model):
+    """The model in tflite-micro's Python runtime, behind the fakes' runner protocol:
+    TflmRunner(model, arena_size), run(int8 bytes) -> int8 bytes; a short arena: MemoryError."""
 
     def __init__(self, model, arena_size=None):
-        from tflite_micro import runtime
-
         if arena_size is not None and arena_size < 1024:
             # The Python runtime takes the whole process down when its own bookkeeping
             # does not fit (a few hundred bytes); no model these boards run fits in 1 KB.
             raise MemoryError(f"tflite-micro could not allocate its tensors in {arena_size} bytes")
-        try:
-            with captured_fds((1,)):  # its constructor prints to C stdout
-                self._interp = runtime.Interpreter.from_bytes(bytes(model), arena_size=arena_size)
-        except RuntimeError as e:
-            raise MemoryError(f"tflite-micro could not allocate its tensors: {e}") from None
-        i = self._interp.get_input_details(0)
-        o = self._interp.get_output_details(0)
-        if i["dtype"] != np.int8 or o["dtype"] != np.int8:
-            raise ValueError("only int8 input and output are supported")
-        self.input_shape = tuple(int(v) for v in i["shape"])
-        self.output_shape = tuple(int(v) for v in o["shape"])
-        self.input_size = int(np.prod(self.input_shape))
-        self.output_size = int(np.prod(self.output_shape))
-        qi, qo = i["quantization_parameters"], o["quantization_parameters"]
-        self.input_scale, self.input_zero_point = float(qi["scales"][0]), int(qi["zero_points"][0])
-        self.output_scale, self.output_zero_point = float(qo["scales"][0]), int(qo["zero_points"][0])
+        super().__init__(model, arena_size, memory_error=True)
 
     def run(self, data):
-        x = np.frombuffer(bytes(data), dtype=np.int8).reshape(self.input_shape)
-        self._interp.set_input(x, 0)
-        self._interp.invoke()
-        return np.asarray(self._interp.get_output(0), dtype=np.int8).tobytes()
+        return self.run_bytes(data)
 
 
 def screen(fakes, info):

@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from ..quiet import captured_fds
+from .tflm import Int8Model, load_runtime, open_interpreter
 
 ENGINES = ("litert", "tflm")
 
@@ -26,25 +26,13 @@ CLAMPED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D"})  # 
 _INT8, _RELU, _RELU6 = 9, 1, 3  # schema enums: TensorType, ActivationFunctionType
 
 
-def _tflm(model, arena_size=None):
-    from tflite_micro import runtime
-    with captured_fds((1,)):  # its constructor prints to C stdout
-        return runtime.Interpreter.from_bytes(bytes(model), arena_size=arena_size)
-
-
-class TflmEngine:
+class TflmEngine(Int8Model):
+    """TflmEngine(model, arena_size=None): the model in tflite-micro (tflm.Int8Model)."""
     name = "tflm"
-
-    def __init__(self, model, arena_size=None):
-        self._interp = _tflm(model, arena_size)
-        self.input_details = self._interp.get_input_details(0)
-        self.output_details = self._interp.get_output_details(0)
 
     def run(self, x):
         """x: int8 (H, W, C) -> int8 scores (classes,)."""
-        self._interp.set_input(np.ascontiguousarray(x, dtype=np.int8)[None], 0)
-        self._interp.invoke()
-        return np.array(self._interp.get_output(0)).reshape(-1)
+        return self.run_array(x)
 
     def run_many(self, xs):
         return np.stack([self.run(x) for x in xs])
@@ -119,7 +107,7 @@ class LiteRTEngine:
             if batch > 1:
                 self._set_batch(batch)
         if tail is not None:
-            self._tail = _tflm(tail)
+            self._tail = open_interpreter(tail)
 
     def _set_batch(self, n):
         """Batch n images per body invoke, if every body output keeps them apart (fewer calls)."""
@@ -173,7 +161,7 @@ class LiteRTEngine:
 def prepare(model, kind="litert"):
     """Import the runtimes and split the model now: processes forked after this
     inherit both instead of each doing the same work."""
-    from tflite_micro import runtime  # noqa: F401
+    load_runtime()
     if kind == "litert":
         from ai_edge_litert import interpreter  # noqa: F401
         split_model(bytes(model))

@@ -20,11 +20,8 @@ def float_vs_int8(model, tflite, images):
     """Top-1 agreement and largest score difference between float and int8."""
     floats = model.predict(images.astype(np.float32), verbose=0)
     eng = TflmEngine(tflite)
-    d = eng.output_details["quantization_parameters"]
-    scale, zero = float(d["scales"][0]), int(d["zero_points"][0])
-    i = eng.input_details["quantization_parameters"]
-    ints = np.stack([eng.run(quantize_input(x, i["scales"][0], i["zero_points"][0])) for x in images])
-    deq = (ints.astype(np.float64) - zero) * scale
+    ints = np.stack([eng.run(quantize_input(x, eng.input_scale, eng.input_zero_point)) for x in images])
+    deq = (ints.astype(np.float64) - eng.output_zero_point) * eng.output_scale
     agree = float(np.mean(floats.argmax(1) == ints.argmax(1)))
     return agree, float(np.max(np.abs(deq - floats)))
 

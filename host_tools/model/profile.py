@@ -9,6 +9,7 @@ import re
 
 from .. import UserError
 from ..blob import read
+from ..infer.tflm import load_runtime, open_interpreter
 from ..quiet import captured_fds
 
 _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
@@ -20,9 +21,8 @@ REFERENCE_MACS = 7.49e6
 
 def _recorded_arena(model):
     """Tensor-arena bytes tflite-micro's recording allocator reports (in this process)."""
-    from tflite_micro import runtime
     with captured_fds() as out:
-        interp = runtime.Interpreter.from_bytes(bytes(model))
+        interp = open_interpreter(model)
         interp.print_allocations()
         del interp
     m = _TOTAL.search(out[0])
@@ -32,11 +32,9 @@ def _recorded_arena(model):
 
 
 def _runs_with(model, arena_size):
-    from tflite_micro import runtime
-    with captured_fds():  # a failed allocation prints to C stdout
+    with captured_fds():  # a failed allocation prints from C
         try:
-            interp = runtime.Interpreter.from_bytes(model, arena_size=arena_size)
-            interp.invoke()
+            open_interpreter(model, arena_size).invoke()
         except RuntimeError:
             return False
     return True
@@ -119,10 +117,6 @@ def _in_child(fn, model, pool=None):
             pool.shutdown()
 
 
-def _import_tflm():
-    from tflite_micro import runtime  # noqa: F401
-
-
 def started_child():
     """A one-process pool for measured_arena, its process started and importing
     tflite-micro now. Started before TensorFlow is imported, it is forked
@@ -130,7 +124,7 @@ def started_child():
     from concurrent.futures import ProcessPoolExecutor
     from ..infer.classify import process_context
     pool = ProcessPoolExecutor(1, mp_context=process_context())
-    pool.submit(_import_tflm)
+    pool.submit(load_runtime)
     return pool
 
 

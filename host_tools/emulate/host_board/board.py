@@ -10,7 +10,6 @@ one-channel model) frames of exactly the model's input size. The display is
 a 240x240 RGB565 LCD drawn into a PIL image and saved as frame_NNNN.png on
 show(). The interpreter is tflite-micro's Python runtime, the device's own.
 """
-import ctypes
 import json
 import os
 
@@ -19,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 import blobfmt  # firmware/app/blobfmt.py, the device's reader (on sys.path: device_code.device_imports)
 from host_tools.data.pixels import decode_frame, rgb565_color
-from host_tools.quiet import captured_fds
+from host_tools.infer.tflm import Int8Model
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -137,31 +136,19 @@ class Interpreter:
     """tflite-micro's Python runtime behind the board API: invoke(inbuf, outbuf)."""
 
     def __init__(self, model, arena_size, input_size, output_size):
-        from tflite_micro import runtime
-        # Its constructor may print from C: keep that off the console we parse.
-        with captured_fds((1,)):
-            self._interp = runtime.Interpreter.from_bytes(bytes(model), arena_size=arena_size or None)
-            _flush_c_stdout()
-        self.input_shape = tuple(int(v) for v in self._interp.get_input_details(0)["shape"])
-        if int(np.prod(self.input_shape)) != input_size:
+        # Its constructor may print from C: infer/tflm.py keeps that off the console we parse.
+        self._model = Int8Model(model, arena_size or None)
+        self.input_shape = self._model.input_shape
+        if self._model.input_size != input_size:
             raise ValueError(f"model input {self.input_shape} is not {input_size} bytes")
         self.output_size = output_size
 
     def invoke(self, inbuf, outbuf):
-        x = np.frombuffer(bytes(inbuf), dtype=np.int8).reshape(self.input_shape)
-        self._interp.set_input(x, 0)
-        self._interp.invoke()
-        y = np.asarray(self._interp.get_output(0))
-        if y.dtype != np.int8 or y.size != self.output_size or len(outbuf) != y.size:
-            raise ValueError(f"model output {y.dtype} {y.shape}; expected int8 x {self.output_size}")
-        outbuf[:] = y.reshape(-1).tobytes()
-
-
-def _flush_c_stdout():
-    try:
-        ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):
-        pass
+        y = self._model.run_array(np.frombuffer(bytes(inbuf), dtype=np.int8))
+        if y.size != self.output_size or len(outbuf) != y.size:
+            raise ValueError(f"model output {y.dtype} {self._model.output_shape}; "
+                             f"expected int8 x {self.output_size}")
+        outbuf[:] = y.tobytes()
 
 
 def camera():
