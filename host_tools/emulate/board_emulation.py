@@ -1,4 +1,5 @@
-"""`emulate --board NAME`: a real board's module on the host, against fakes of its drivers.
+"""The CPython back-end's real boards (backends.CPythonBoard): a board's module on the
+host, against fakes of its drivers (`emulate --board NAME`).
 
 boards/NAME/board.py runs unchanged. Its driver modules (`camera`, `tflm` or
 `microlite`, `st7789` or `st7789py`, `machine`, `framebuf`; OpenMV's `omv`, `csi`,
@@ -15,10 +16,9 @@ combination; OpenMV's as firmware 5.0, 4.8 or 4.6, chosen with --openmv):
 - the interpreter modules run the model in tflite-micro's own Python runtime;
 - the displays keep their pixels, written here as PNG files.
 
-The app (firmware/app/app.py) then runs as on the device. stdout carries exactly what
-the board prints on its serial line; notes about the screen and the LED go to
-stderr. With --json, one object per frame instead: the @result fields plus the
-image, and the LED state or the LCD picture.
+The app (firmware/app/app.py) then runs as on the device; run() returns what it printed
+on its serial line, the frames its camera delivered, and per frame its LCD picture and
+LED state.
 
 Results equal `classify` of the frame the camera delivered (see camera_view):
 for a 96x96 camera that is the photo's 96x96 crop in RGB565; for a larger frame
